@@ -1,0 +1,84 @@
+/**
+ * Every setting the pipeline reads, in one place, validated with zod.
+ *
+ * Settings come from environment variables (app settings in Azure). The README lists them all;
+ * `tests/settings.test.ts` checks that this schema and the README agree.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+
+export const settingsSchema = z.object({
+  /** Warehouse engine: `duckdb` (embedded file, the local default) or `mssql` (Azure SQL / SQL Server). */
+  WAREHOUSE_ENGINE: z.enum(['duckdb', 'mssql']).default('duckdb'),
+  /** Directory for local state: the DuckDB warehouse, Azurite data, sample files. */
+  PIPELINE_LOCAL_DIR: z.string().default('.local'),
+  /** DuckDB file; defaults to `<PIPELINE_LOCAL_DIR>/warehouse.duckdb`. */
+  DUCKDB_PATH: z.string().optional(),
+
+  /** Azure SQL server host name, e.g. `myserver.database.windows.net`. */
+  SQL_SERVER: z.string().optional(),
+  SQL_DATABASE: z.string().optional(),
+  SQL_PORT: positiveInt.default(1433),
+  /**
+   * How the mssql engine authenticates: `default` (DefaultAzureCredential: managed identity in
+   * Azure, `az login` on a laptop) or `sql-password` (SQL_USER / SQL_PASSWORD; only for a local
+   * SQL Server in tests, never in Azure).
+   */
+  SQL_AUTH: z.enum(['default', 'sql-password']).default('default'),
+  SQL_USER: z.string().optional(),
+  SQL_PASSWORD: z.string().optional(),
+  SQL_ENCRYPT: z.enum(['true', 'false']).default('true'),
+  SQL_TRUST_SERVER_CERTIFICATE: z.enum(['true', 'false']).default('false'),
+  SQL_REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
+  /** Client id of the user-assigned managed identity (Azure sets it on the app). */
+  AZURE_CLIENT_ID: z.string().optional(),
+
+  /** Storage: a connection string (Azurite locally) ... */
+  AzureWebJobsStorage: z.string().optional(),
+  /** ... or, in Azure, identity-based service URIs (the Functions host reads the same ones). */
+  AzureWebJobsStorage__blobServiceUri: z.string().url().optional(),
+  AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
+  AzureWebJobsStorage__clientId: z.string().optional(),
+
+  /** Product usage API. */
+  USAGE_API_BASE_URL: z.string().url().optional(),
+  USAGE_API_TOKEN: z.string().optional(),
+  USAGE_API_PAGE_SIZE: positiveInt.max(10_000).default(5_000),
+  USAGE_API_TIMEOUT_MS: positiveInt.default(30_000),
+  USAGE_API_MAX_ATTEMPTS: positiveInt.max(20).default(6),
+  USAGE_API_RETRY_BASE_MS: positiveInt.default(500),
+  USAGE_API_RETRY_MAX_MS: positiveInt.default(60_000),
+  USAGE_FETCH_CONCURRENCY: positiveInt.max(16).default(4),
+  /** First activity date to pull when no watermark exists yet (default: yesterday). */
+  USAGE_START_DATE: isoDate.optional(),
+  /** Catch-up bound: at most this many activity dates per run. */
+  USAGE_MAX_DATES_PER_RUN: positiveInt.default(31),
+  /** NCRONTAB for the usage ingest timer (read by the host at start-up). */
+  USAGE_INGEST_SCHEDULE: z.string().default('0 0 2 * * *'),
+
+  /** Churn rule: no active users in this many calendar days ... */
+  CHURN_INACTIVE_DAYS: positiveInt.max(366).default(7),
+  /** ... and no CRM contact in this many days before the activity date. */
+  CHURN_CONTACT_WINDOW_DAYS: positiveInt.max(3660).default(30),
+
+  /** A transform run holds the warehouse lease this long; a crashed run's lease expires after it. */
+  TRANSFORM_LEASE_SECONDS: positiveInt.default(1_800),
+});
+
+export type Settings = z.infer<typeof settingsSchema> & { duckdbPath: string };
+
+export class SettingsError extends Error {}
+
+/** Reads and validates settings; the error names every bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new SettingsError(`Invalid settings: ${problems}`);
+  }
+  const s = parsed.data;
+  return { ...s, duckdbPath: s.DUCKDB_PATH ?? path.join(s.PIPELINE_LOCAL_DIR, 'warehouse.duckdb') };
+}

@@ -1,0 +1,126 @@
+/**
+ * Run history in the `ops` schema: every trigger invocation is a run, every unit of work in it a
+ * step, each with status, timings, rows in / out and the error when it failed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Log } from '../core/log.js';
+import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
+
+export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform';
+
+export interface StepCounts {
+  rowsIn?: number;
+  rowsOut?: number;
+  detail?: unknown;
+}
+
+export interface RunTotals {
+  rowsIn?: number;
+  rowsOut?: number;
+  rowsRejected?: number;
+  detail?: unknown;
+}
+
+function detailText(detail: unknown): string | null {
+  if (detail === undefined || detail === null) return null;
+  return typeof detail === 'string' ? detail : JSON.stringify(detail);
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export class Run {
+  private stepSeq = 0;
+  readonly startedAt = new Date();
+
+  private constructor(
+    private readonly wh: Warehouse,
+    readonly runId: string,
+    readonly kind: RunKind,
+    readonly log: Log,
+  ) {}
+
+  static async start(wh: Warehouse, kind: RunKind, triggerName: string, log: Log): Promise<Run> {
+    const runId = randomUUID();
+    const run = new Run(wh, runId, kind, withRunId(log, runId));
+    await wh.exec(
+      `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at) VALUES (@run_id, @kind, @trigger_name, 'running', @started_at)`,
+      { run_id: runId, kind, trigger_name: triggerName, started_at: run.startedAt },
+    );
+    run.log.info(`${kind} run started`, { trigger: triggerName });
+    return run;
+  }
+
+  /**
+   * Runs one step and records it. `fn` returns its counts; a thrown error marks the step failed
+   * and propagates. Pass `session` to record the step inside the caller's transaction.
+   */
+  async step<T extends StepCounts>(name: string, fn: () => Promise<T>, session: SqlSession = this.wh): Promise<T> {
+    const seq = ++this.stepSeq;
+    const started = new Date();
+    try {
+      const result = await fn();
+      await this.recordStep(session, seq, name, 'succeeded', started, result, null);
+      return result;
+    } catch (err) {
+      await this.recordStep(this.wh, seq, name, 'failed', started, {}, errorText(err)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async recordStep(session: SqlSession, seq: number, name: string, status: string, started: Date, counts: StepCounts, error: string | null) {
+    const finished = new Date();
+    await session.exec(
+      `INSERT INTO ops.run_steps (run_id, step_seq, step_name, status, started_at, finished_at, duration_ms, rows_in, rows_out, detail, error)
+       VALUES (@run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @detail, @error)`,
+      {
+        run_id: this.runId,
+        seq,
+        name,
+        status,
+        started_at: started,
+        finished_at: finished,
+        duration_ms: finished.getTime() - started.getTime(),
+        rows_in: counts.rowsIn ?? null,
+        rows_out: counts.rowsOut ?? null,
+        detail: detailText(counts.detail),
+        error,
+      },
+    );
+    this.log.info(`step ${name} ${status}`, { ms: finished.getTime() - started.getTime(), rowsIn: counts.rowsIn, rowsOut: counts.rowsOut, ...(error ? { error } : {}) });
+  }
+
+  async finish(status: 'succeeded' | 'failed' | 'skipped', totals: RunTotals = {}, error?: unknown): Promise<void> {
+    const finished = new Date();
+    await this.wh.exec(
+      `UPDATE ops.pipeline_runs SET status = @status, finished_at = @finished_at, duration_ms = @duration_ms,
+         rows_in = @rows_in, rows_out = @rows_out, rows_rejected = @rows_rejected, detail = @detail, error = @error
+       WHERE run_id = @run_id`,
+      {
+        run_id: this.runId,
+        status,
+        finished_at: finished,
+        duration_ms: finished.getTime() - this.startedAt.getTime(),
+        rows_in: totals.rowsIn ?? null,
+        rows_out: totals.rowsOut ?? null,
+        rows_rejected: totals.rowsRejected ?? null,
+        detail: detailText(totals.detail),
+        error: error === undefined ? null : errorText(error),
+      },
+    );
+    const props = { ms: finished.getTime() - this.startedAt.getTime(), rowsIn: totals.rowsIn, rowsOut: totals.rowsOut, rowsRejected: totals.rowsRejected };
+    if (status === 'failed') this.log.error(`${this.kind} run failed: ${errorText(error)}`, props);
+    else this.log.info(`${this.kind} run ${status}`, props);
+  }
+}
+
+/** A logger whose every line carries the run id. */
+export function withRunId(log: Log, runId: string): Log {
+  return {
+    info: (m, p) => log.info(m, { runId, ...p }),
+    warn: (m, p) => log.warn(m, { runId, ...p }),
+    error: (m, p) => log.error(m, { runId, ...p }),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Blob and queue storage: clients, container and queue names, and the path conventions of the
+ * lake. Works against Azurite (connection string) and Azure (service URIs + managed identity).
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import type { Readable } from 'node:stream';
+import type { Settings } from '../core/settings.js';
+
+export const CONTAINERS = {
+  /** Uploads as users drop them; never modified by the pipeline. */
+  landing: 'landing',
+  /** Immutable raw rows with lineage, partitioned by arrival (uploads) or activity date (pulls). */
+  bronze: 'bronze',
+  /** Rejected rows and files, each with its reason. */
+  quarantine: 'quarantine',
+} as const;
+
+export const QUEUES = {
+  /** BlobCreated events for `landing` (Event Grid delivers them here; the local runner too). */
+  landingEvents: 'landing-events',
+  /** Date ranges for the transform, sent by both ingesters. */
+  transformRequests: 'transform-requests',
+} as const;
+
+export interface StorageClients {
+  blobs: BlobServiceClient;
+  queues: QueueServiceClient;
+}
+
+/** Connection string when given (Azurite, local); otherwise identity-based service URIs. */
+export function createStorageClients(settings: Settings): StorageClients {
+  const conn = settings.AzureWebJobsStorage;
+  if (conn && conn.includes('=')) {
+    return {
+      blobs: BlobServiceClient.fromConnectionString(conn),
+      queues: QueueServiceClient.fromConnectionString(conn),
+    };
+  }
+  const blobUri = settings.AzureWebJobsStorage__blobServiceUri;
+  const queueUri = settings.AzureWebJobsStorage__queueServiceUri;
+  if (!blobUri || !queueUri) {
+    throw new Error(
+      'Storage is not configured: set AzureWebJobsStorage (a connection string, e.g. Azurite) or ' +
+        'AzureWebJobsStorage__blobServiceUri and AzureWebJobsStorage__queueServiceUri (identity-based).',
+    );
+  }
+  const clientId = settings.AzureWebJobsStorage__clientId ?? settings.AZURE_CLIENT_ID;
+  const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  return { blobs: new BlobServiceClient(blobUri, credential), queues: new QueueServiceClient(queueUri, credential) };
+}
+
+/** Creates the containers and queues if missing (local runs; in Azure the templates create them). */
+export async function ensureStorage(clients: StorageClients): Promise<void> {
+  for (const name of Object.values(CONTAINERS)) await clients.blobs.getContainerClient(name).createIfNotExists();
+  for (const name of Object.values(QUEUES)) await clients.queues.getQueueClient(name).createIfNotExists();
+}
+
+export function container(clients: StorageClients, name: keyof typeof CONTAINERS): ContainerClient {
+  return clients.blobs.getContainerClient(CONTAINERS[name]);
+}
+
+export function queue(clients: StorageClients, name: keyof typeof QUEUES): QueueClient {
+  return clients.queues.getQueueClient(QUEUES[name]);
+}
+
+/** Sends a JSON message base64-encoded, the encoding the Functions queue trigger expects. */
+export async function sendJson(q: QueueClient, message: unknown): Promise<void> {
+  await q.sendMessage(Buffer.from(JSON.stringify(message), 'utf8').toString('base64'));
+}
+
+/** Decodes a queue message body: base64 JSON (what we and Event Grid send) or plain JSON. */
+export function decodeQueueJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return JSON.parse(trimmed) as unknown;
+  return JSON.parse(Buffer.from(trimmed, 'base64').toString('utf8')) as unknown;
+}
+
+/**
+ * Uploads a stream as one block blob. The blob appears only when the last block is committed,
+ * so readers see the old content or the new, never a part: this is what makes writes atomic.
+ */
+export async function uploadStreamAtomically(
+  c: ContainerClient,
+  blobPath: string,
+  body: Readable,
+  options: { contentType: string; metadata?: Record<string, string> },
+): Promise<{ etag: string }> {
+  const client = c.getBlockBlobClient(blobPath);
+  const res = await client.uploadStream(body, 4 * 1024 * 1024, 4, {
+    blobHTTPHeaders: { blobContentType: options.contentType },
+    metadata: options.metadata,
+  });
+  return { etag: res.etag ?? '' };
+}
+
+/** True when the blob exists. */
+export async function blobExists(c: ContainerClient, blobPath: string): Promise<boolean> {
+  return c.getBlobClient(blobPath).exists();
+}
+
+export async function readJsonBlob<T>(c: ContainerClient, blobPath: string): Promise<T | undefined> {
+  const client = c.getBlobClient(blobPath);
+  if (!(await client.exists())) return undefined;
+  const buf = await client.downloadToBuffer();
+  return JSON.parse(buf.toString('utf8')) as T;
+}
+
+export async function writeJsonBlob(c: ContainerClient, blobPath: string, value: unknown): Promise<void> {
+  const body = JSON.stringify(value, null, 2);
+  await c.getBlockBlobClient(blobPath).upload(body, Buffer.byteLength(body), {
+    blobHTTPHeaders: { blobContentType: 'application/json' },
+  });
+}

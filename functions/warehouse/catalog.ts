@@ -1,0 +1,255 @@
+/**
+ * The typed table catalogue: one definition per warehouse table. DDL for both engines, bulk-load
+ * column types and the not-null / unique checks all come from here, so a table is declared once.
+ * Table and column names in SQL built by code come only from this allow-list, never from input.
+ */
+export type LogicalType =
+  | { kind: 'string'; length?: number } // no length: unbounded (nvarchar(max))
+  | { kind: 'int' }
+  | { kind: 'bigint' }
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'date' }
+  | { kind: 'timestamp' }
+  | { kind: 'bool' };
+
+export interface ColumnDef {
+  name: string;
+  type: LogicalType;
+  nullable: boolean;
+}
+
+export interface TableDef {
+  schema: 'bronze' | 'silver' | 'gold' | 'ops';
+  name: string;
+  columns: ColumnDef[];
+  /** Unique key (also the primary key on SQL Server); checked by the data tests. */
+  key?: string[];
+  description: string;
+}
+
+export const string = (length?: number): LogicalType => (length ? { kind: 'string', length } : { kind: 'string' });
+export const int: LogicalType = { kind: 'int' };
+export const bigint: LogicalType = { kind: 'bigint' };
+export const date: LogicalType = { kind: 'date' };
+export const timestamp: LogicalType = { kind: 'timestamp' };
+export const bool: LogicalType = { kind: 'bool' };
+export const decimal = (precision: number, scale: number): LogicalType => ({ kind: 'decimal', precision, scale });
+
+const col = (name: string, type: LogicalType, nullable = true): ColumnDef => ({ name, type, nullable });
+const req = (name: string, type: LogicalType): ColumnDef => col(name, type, false);
+
+/** Lineage carried by every bronze row: where it came from and when it arrived. */
+const lineage: ColumnDef[] = [
+  req('_source_file', string(1024)), // the file the row came from (landing path, or the API pull blob)
+  req('_row_number', bigint), // its line in that file (1 = header for CSV)
+  req('_ingested_at', timestamp), // when the ingester wrote it
+  req('_bronze_file', string(1024)), // the bronze blob it was loaded from (the unit of reload)
+];
+
+export const TABLES = {
+  // ---- bronze: raw rows as they arrived, with lineage ------------------------------------
+  bronzeCrmCompanyDaily: {
+    schema: 'bronze',
+    name: 'crm_company_daily',
+    description: 'CRM company snapshot rows as uploaded (text, untyped), extra columns as JSON.',
+    columns: [
+      req('company_id', string(100)),
+      col('name', string(400)),
+      col('country', string(100)),
+      col('industry_tag', string(200)),
+      col('last_contact_at', string(64)),
+      req('snapshot_date', string(32)),
+      col('_extra_columns', string()),
+      ...lineage,
+    ],
+  },
+  bronzeProductUsage: {
+    schema: 'bronze',
+    name: 'product_usage',
+    description: 'Usage API records, one JSON line each, as pulled per activity date.',
+    columns: [
+      req('company_id', string(100)),
+      req('activity_date', date),
+      req('active_users', int),
+      req('events', bigint),
+      ...lineage,
+    ],
+  },
+
+  // ---- silver: typed, deduplicated, conformed ---------------------------------------------
+  dimCompany: {
+    schema: 'silver',
+    name: 'dim_company',
+    description: 'Company attributes as SCD type 2: one row per version, valid_from inclusive, valid_to exclusive.',
+    key: ['company_id', 'valid_from'],
+    columns: [
+      req('company_id', string(100)),
+      col('company_name', string(400)),
+      col('country', string(100)),
+      col('industry_tag', string(200)),
+      col('last_contact_at', timestamp),
+      req('valid_from', date),
+      req('valid_to', date),
+      req('is_current', bool),
+      req('_source_file', string(1024)),
+      req('_row_number', bigint),
+    ],
+  },
+  factCompanyUsageDaily: {
+    schema: 'silver',
+    name: 'fact_company_usage_daily',
+    description: 'Daily usage per company; the latest pull of a date wins.',
+    key: ['company_id', 'activity_date'],
+    columns: [
+      req('company_id', string(100)),
+      req('activity_date', date),
+      req('active_users', int),
+      req('events', bigint),
+      req('_source_file', string(1024)),
+      req('_row_number', bigint),
+      req('_ingested_at', timestamp),
+    ],
+  },
+  dimCalendar: {
+    schema: 'silver',
+    name: 'dim_calendar',
+    description: 'One row per calendar day; the spine of every dense daily model.',
+    key: ['calendar_date'],
+    columns: [req('calendar_date', date)],
+  },
+
+  // ---- gold: business-ready -----------------------------------------------------------------
+  factCompanyActivityDaily: {
+    schema: 'gold',
+    name: 'fact_company_activity_daily',
+    description: 'One row per company per calendar day: CRM attributes as known that day, usage, rolling 7-day sums, churn flag.',
+    key: ['company_id', 'activity_date'],
+    columns: [
+      req('activity_date', date),
+      req('company_id', string(100)),
+      col('company_name', string(400)),
+      col('country', string(100)),
+      col('industry_tag', string(200)),
+      col('last_contact_at', timestamp),
+      req('active_users', int),
+      req('events', bigint),
+      req('active_users_7d', int),
+      req('events_7d', bigint),
+      req('is_churn_risk', bool),
+    ],
+  },
+
+  // ---- ops: how the pipeline ran --------------------------------------------------------------
+  runs: {
+    schema: 'ops',
+    name: 'pipeline_runs',
+    description: 'One row per trigger invocation (ingest or transform).',
+    key: ['run_id'],
+    columns: [
+      req('run_id', string(64)),
+      req('kind', string(64)),
+      req('trigger_name', string(256)),
+      req('status', string(16)), // running | succeeded | failed | skipped
+      req('started_at', timestamp),
+      col('finished_at', timestamp),
+      col('duration_ms', bigint),
+      col('rows_in', bigint),
+      col('rows_out', bigint),
+      col('rows_rejected', bigint),
+      col('detail', string()),
+      col('error', string()),
+    ],
+  },
+  runSteps: {
+    schema: 'ops',
+    name: 'run_steps',
+    description: 'One row per step of a run: a file load, a model build.',
+    key: ['run_id', 'step_seq'],
+    columns: [
+      req('run_id', string(64)),
+      req('step_seq', int),
+      req('step_name', string(256)),
+      req('status', string(16)),
+      req('started_at', timestamp),
+      col('finished_at', timestamp),
+      col('duration_ms', bigint),
+      col('rows_in', bigint),
+      col('rows_out', bigint),
+      col('detail', string()),
+      col('error', string()),
+    ],
+  },
+  loadedFiles: {
+    schema: 'ops',
+    name: 'loaded_files',
+    description: 'Bronze blobs loaded into the warehouse, with the etag loaded (a new etag reloads the file).',
+    key: ['bronze_file'],
+    columns: [
+      req('bronze_file', string(1024)),
+      req('source', string(64)),
+      req('etag', string(128)),
+      req('row_count', bigint),
+      col('min_date', date),
+      col('max_date', date),
+      req('loaded_at', timestamp),
+      req('run_id', string(64)),
+    ],
+  },
+  fileIngests: {
+    schema: 'ops',
+    name: 'file_ingests',
+    description: 'Every landed file the upload ingester saw: accepted, partly quarantined, rejected or duplicate.',
+    key: ['content_sha256', 'landing_file'],
+    columns: [
+      req('content_sha256', string(64)),
+      req('landing_file', string(1024)),
+      req('source', string(64)),
+      req('status', string(16)), // loaded | rejected | duplicate
+      req('rows_total', bigint),
+      req('rows_accepted', bigint),
+      req('rows_quarantined', bigint),
+      col('bronze_file', string(1024)),
+      col('quarantine_file', string(1024)),
+      col('reason', string()),
+      req('ingested_at', timestamp),
+      req('run_id', string(64)),
+    ],
+  },
+  watermarks: {
+    schema: 'ops',
+    name: 'watermarks',
+    description: 'Per pulled source: the last activity date safely written to bronze.',
+    key: ['source'],
+    columns: [req('source', string(64)), req('watermark_date', date), req('updated_at', timestamp), req('run_id', string(64))],
+  },
+  transformRequests: {
+    schema: 'ops',
+    name: 'transform_requests',
+    description: 'Date ranges waiting for (or done by) a transform run; overlapping requests coalesce into one run.',
+    key: ['request_id'],
+    columns: [
+      req('request_id', string(64)),
+      req('source', string(64)),
+      req('date_from', date),
+      req('date_to', date),
+      req('reason', string(256)),
+      req('requested_at', timestamp),
+      req('status', string(16)), // pending | done
+      col('run_id', string(64)),
+    ],
+  },
+  leases: {
+    schema: 'ops',
+    name: 'leases',
+    description: 'Named leases: one transform run at a time, on either engine.',
+    key: ['lease_name'],
+    columns: [req('lease_name', string(64)), col('owner', string(64)), col('expires_at', timestamp)],
+  },
+} satisfies Record<string, TableDef>;
+
+export type TableKey = keyof typeof TABLES;
+export const ALL_TABLES: TableDef[] = Object.values(TABLES);
+
+export function qualifiedName(t: TableDef): string {
+  return `${t.schema}.${t.name}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * DDL for both engines, generated from the table catalogue, and the bootstrap script (schemas,
+ * util functions, tables). `npm run sql:print` shows the T-SQL for a DBA to review.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_TABLES, type LogicalType, type TableDef } from './catalog.js';
+import type { EngineName } from './warehouse.js';
+
+export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops', 'util'] as const;
+
+export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+
+export function columnType(engine: EngineName, t: LogicalType): string {
+  switch (t.kind) {
+    case 'string':
+      if (engine === 'duckdb') return 'VARCHAR';
+      return t.length ? `NVARCHAR(${t.length})` : 'NVARCHAR(MAX)';
+    case 'int':
+      return 'INT';
+    case 'bigint':
+      return 'BIGINT';
+    case 'decimal':
+      return `DECIMAL(${t.precision}, ${t.scale})`;
+    case 'date':
+      return 'DATE';
+    case 'timestamp':
+      return engine === 'duckdb' ? 'TIMESTAMP' : 'DATETIME2(3)';
+    case 'bool':
+      return engine === 'duckdb' ? 'BOOLEAN' : 'BIT';
+  }
+}
+
+export function createTableSql(engine: EngineName, t: TableDef): string {
+  const cols = t.columns.map((c) => `    ${c.name} ${columnType(engine, c.type)}${c.nullable ? '' : ' NOT NULL'}`);
+  if (t.key) cols.push(`    CONSTRAINT pk_${t.schema}_${t.name} PRIMARY KEY (${t.key.join(', ')})`);
+  const body = `${t.schema}.${t.name} (\n${cols.join(',\n')}\n)`;
+  if (engine === 'duckdb') return `CREATE TABLE IF NOT EXISTS ${body}`;
+  return `IF OBJECT_ID(N'${t.schema}.${t.name}', N'U') IS NULL\nCREATE TABLE ${body}`;
+}
+
+export function createSchemaSql(engine: EngineName, schema: string): string {
+  if (engine === 'duckdb') return `CREATE SCHEMA IF NOT EXISTS ${schema}`;
+  return `IF SCHEMA_ID(N'${schema}') IS NULL EXEC(N'CREATE SCHEMA ${schema}')`;
+}
+
+/** The engine's util functions: the only place the two dialects differ in text. */
+export function utilFunctionsSql(engine: EngineName): string {
+  return readFileSync(path.join(SQL_DIR, 'util', `${engine}.sql`), 'utf8');
+}
+
+/**
+ * The bootstrap as a list of batches, in order. DuckDB batches are single statements; T-SQL
+ * batches are what would be separated by `GO` (CREATE FUNCTION must stand alone).
+ */
+export function bootstrapBatches(engine: EngineName, tables: TableDef[] = ALL_TABLES): string[] {
+  return [
+    ...SCHEMAS.map((s) => createSchemaSql(engine, s)),
+    ...utilFunctionsSql(engine)
+      .split(/^\s*GO\s*$/im)
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+    ...tables.map((t) => createTableSql(engine, t)),
+  ];
+}

@@ -1,0 +1,200 @@
+/**
+ * The embedded engine: DuckDB in one local file. The local default and the engine of CI.
+ */
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBConnection,
+  DuckDBDateValue,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { TableDef } from '../catalog.js';
+import { bootstrapBatches, columnType } from '../ddl.js';
+import { splitStatements, toDuckDbParameters } from '../sqlText.js';
+import type { Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
+
+/** Serialises use of the single connection, so a transaction never interleaves with other work. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function bindValue(v: SqlValue): { value: DuckDBValue; type: DuckDBType } {
+  if (v === null) return { value: null, type: VARCHAR };
+  if (typeof v === 'string') return { value: v, type: VARCHAR };
+  if (typeof v === 'boolean') return { value: v, type: BOOLEAN };
+  if (typeof v === 'bigint') return { value: v, type: BIGINT };
+  if (typeof v === 'number') return Number.isInteger(v) ? { value: BigInt(v), type: BIGINT } : { value: v, type: DOUBLE };
+  return { value: new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n), type: TIMESTAMP };
+}
+
+function bind(params: SqlParams | undefined): { values?: Record<string, DuckDBValue>; types?: Record<string, DuckDBType> } {
+  if (!params || Object.keys(params).length === 0) return {};
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  for (const [k, v] of Object.entries(params)) {
+    const b = bindValue(v);
+    values[k] = b.value;
+    types[k] = b.type;
+  }
+  return { values, types };
+}
+
+/** Plain JS values: DATE as `YYYY-MM-DD`, TIMESTAMP as Date, safe BIGINTs as numbers. */
+function normalise(value: unknown, typeId: DuckDBTypeId): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeId === DuckDBTypeId.DATE && value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value;
+  return value;
+}
+
+class DuckDbSession implements SqlSession {
+  constructor(protected readonly conn: DuckDBConnection, protected readonly tempDir: string) {}
+
+  async exec(sql: string, params?: SqlParams): Promise<number> {
+    const { values, types } = bind(params);
+    const result = await this.conn.run(toDuckDbParameters(sql), values, types);
+    return result.rowsChanged;
+  }
+
+  async query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    const bound = bind(params);
+    const reader = await this.conn.runAndReadAll(toDuckDbParameters(sql), bound.values, bound.types);
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map((t) => t.typeId);
+    return reader.getRowsJS().map((values) => {
+      const row: Row = {};
+      names.forEach((n, i) => (row[n] = normalise(values[i], types[i]!)));
+      return row as T;
+    });
+  }
+
+  async loadJsonLines(table: TableDef, lines: Readable, constants: Record<string, string> = {}): Promise<number> {
+    // The engine's own JSON reader is several times faster than parsing in JS; the stream goes
+    // to a temporary file first (DuckDB cannot read a Node stream), so memory stays flat.
+    await mkdir(this.tempDir, { recursive: true });
+    const dir = await mkdtemp(path.join(this.tempDir, 'load-'));
+    const file = path.join(dir, 'rows.jsonl');
+    try {
+      await pipeline(lines, createWriteStream(file));
+      const fromFile = table.columns.filter((c) => !(c.name in constants));
+      const columnsSpec = fromFile.map((c) => `${c.name}: '${columnType('duckdb', c.type)}'`).join(', ');
+      const selectList = table.columns.map((c) => (c.name in constants ? `$${c.name} AS ${c.name}` : c.name)).join(', ');
+      const sql =
+        `INSERT INTO ${table.schema}.${table.name} (${table.columns.map((c) => c.name).join(', ')}) ` +
+        `SELECT ${selectList} FROM read_json($file, format = 'newline_delimited', columns = {${columnsSpec}})`;
+      const { values, types } = bind({ ...constants, file });
+      const result = await this.conn.run(sql, values, types);
+      return result.rowsChanged;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async appendRows(table: TableDef, rows: unknown[][]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const appender = await this.conn.createAppender(table.name, table.schema);
+    try {
+      for (const row of rows) {
+        table.columns.forEach((c, i) => {
+          const v = row[i];
+          if (v === null || v === undefined) return appender.appendNull();
+          switch (c.type.kind) {
+            case 'string':
+              return appender.appendVarchar(String(v));
+            case 'int':
+              return appender.appendInteger(Number(v));
+            case 'bigint':
+              return appender.appendBigInt(BigInt(v as number));
+            case 'bool':
+              return appender.appendBoolean(Boolean(v));
+            case 'decimal':
+              return appender.appendDouble(Number(v));
+            case 'date':
+              return appender.appendDate(new DuckDBDateValue(Math.round(Date.parse(`${String(v)}T00:00:00Z`) / 86_400_000)));
+            case 'timestamp': {
+              const ms = v instanceof Date ? v.getTime() : Date.parse(String(v));
+              return appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ms) * 1000n));
+            }
+          }
+        });
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return rows.length;
+  }
+}
+
+export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
+  readonly engine = 'duckdb' as const;
+  private readonly mutex = new Mutex();
+
+  private constructor(private readonly instance: DuckDBInstance, conn: DuckDBConnection, tempDir: string) {
+    super(conn, tempDir);
+  }
+
+  /** Opens (creating if needed) the warehouse file and bootstraps schemas, util macros and tables. */
+  static async open(filePath: string): Promise<DuckDbWarehouse> {
+    if (filePath !== ':memory:') await mkdir(path.dirname(path.resolve(filePath)), { recursive: true });
+    const instance = await DuckDBInstance.create(filePath);
+    const conn = await instance.connect();
+    const tempDir = filePath === ':memory:' ? path.join(os.tmpdir(), 'pipeline-duckdb') : path.join(path.dirname(path.resolve(filePath)), 'tmp');
+    const wh = new DuckDbWarehouse(instance, conn, tempDir);
+    for (const batch of bootstrapBatches('duckdb')) for (const st of splitStatements(batch)) await conn.run(st);
+    return wh;
+  }
+
+  override exec(sql: string, params?: SqlParams): Promise<number> {
+    return this.mutex.run(() => super.exec(sql, params));
+  }
+  override query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.mutex.run(() => super.query<T>(sql, params));
+  }
+  override loadJsonLines(table: TableDef, lines: Readable, constants?: Record<string, string>): Promise<number> {
+    return this.mutex.run(() => super.loadJsonLines(table, lines, constants));
+  }
+  override appendRows(table: TableDef, rows: unknown[][]): Promise<number> {
+    return this.mutex.run(() => super.appendRows(table, rows));
+  }
+
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(new DuckDbSession(this.conn, this.tempDir));
+        await this.conn.run('COMMIT');
+        return result;
+      } catch (err) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.mutex.run(async () => {
+      this.conn.closeSync();
+      this.instance.closeSync();
+    });
+  }
+}
