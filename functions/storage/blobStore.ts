@@ -5,6 +5,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../core/settings.js';
 
@@ -78,20 +79,46 @@ export function decodeQueueJson(text: string): unknown {
 }
 
 /**
- * Uploads a stream as one block blob. The blob appears only when the last block is committed,
- * so readers see the old content or the new, never a part: this is what makes writes atomic.
+ * Uploads a stream as one block blob: blocks are staged as the stream flows (memory holds at most
+ * a few blocks), and the blob appears only when the block list is committed at the end, so
+ * readers see the old content or the new, never a part. `metadata` may be a function: it is read
+ * at commit time, when counts and date ranges of the content are known.
  */
 export async function uploadStreamAtomically(
   c: ContainerClient,
   blobPath: string,
   body: Readable,
-  options: { contentType: string; metadata?: Record<string, string> },
+  options: { contentType: string; metadata?: Record<string, string> | (() => Record<string, string>); blockSize?: number },
 ): Promise<{ etag: string }> {
   const client = c.getBlockBlobClient(blobPath);
-  const res = await client.uploadStream(body, 4 * 1024 * 1024, 4, {
-    blobHTTPHeaders: { blobContentType: options.contentType },
-    metadata: options.metadata,
-  });
+  const blockSize = options.blockSize ?? 4 * 1024 * 1024;
+  const prefix = randomUUID();
+  const blockIds: string[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const stage = async (data: Buffer) => {
+    const id = Buffer.from(`${prefix}-${String(blockIds.length).padStart(6, '0')}`).toString('base64');
+    blockIds.push(id);
+    const p = client.stageBlock(id, data, data.length);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    if (inFlight.size >= 4) await Promise.race(inFlight);
+  };
+  for await (const chunk of body) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    pending.push(buf);
+    pendingBytes += buf.length;
+    if (pendingBytes >= blockSize) {
+      await stage(Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    }
+  }
+  if (pendingBytes > 0 || blockIds.length === 0) await stage(Buffer.concat(pending, pendingBytes));
+  await Promise.all(inFlight);
+  const metadata = typeof options.metadata === 'function' ? options.metadata() : options.metadata;
+  const res = await client.commitBlockList(blockIds, { blobHTTPHeaders: { blobContentType: options.contentType }, metadata });
   return { etag: res.etag ?? '' };
 }
 

@@ -1,0 +1,314 @@
+/**
+ * Upload ingest: one landed CSV file → accepted rows to bronze (JSON lines with lineage) and
+ * rejected rows to quarantine (with file, line, field and reason). Streams end to end, so memory
+ * does not grow with the file. A file is identified by its content hash: a re-delivered event
+ * or a re-upload of the same bytes changes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { PipelineContext } from '../core/context.js';
+import { sqlTimestampText } from '../core/context.js';
+import { toIsoDate, type IsoDate } from '../core/dates.js';
+import { Run } from '../ops/runs.js';
+import { uploadSourceFor } from '../sources/registry.js';
+import type { UploadSource } from '../sources/uploadSource.js';
+import { container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
+import { requestTransform } from '../transform/requests.js';
+import { csvRecords } from './csvRecords.js';
+
+export type UploadOutcome =
+  | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string }
+  | { status: 'rejected'; reason: string; rowsTotal: number; quarantineFile: string; sha256: string }
+  | { status: 'duplicate'; sha256: string; firstSeenAs: string }
+  | { status: 'already_ingested'; sha256: string };
+
+/** The unit of quarantine: one bad row, or one whole file. */
+export interface QuarantineRecord {
+  source: string;
+  file: string;
+  line: number;
+  field: string;
+  reason: string;
+  raw: string;
+}
+
+/** A JSON-lines blob written as a stream; the upload starts with the first line (none: no blob). */
+class JsonLinesBlobWriter {
+  private stream?: PassThrough;
+  private upload?: Promise<unknown>;
+  count = 0;
+
+  constructor(private readonly target: ContainerClient, readonly blobPath: string, private readonly metadata: () => Record<string, string>) {}
+
+  async write(value: unknown): Promise<void> {
+    if (!this.stream) {
+      const stream = new PassThrough();
+      this.stream = stream;
+        this.upload = uploadStreamAtomically(this.target, this.blobPath, stream, { contentType: 'application/x-ndjson', metadata: this.metadata });
+      // Errors surface in close(); keep an early failure from being reported as unhandled.
+      this.upload.catch(() => undefined);
+    }
+    this.count++;
+    if (!this.stream.write(JSON.stringify(value) + '\n')) await once(this.stream, 'drain');
+  }
+
+  /** Commits the blob with its metadata: readers see all of it or none. */
+  async close(): Promise<boolean> {
+    if (!this.stream) return false;
+    this.stream.end();
+    await this.upload;
+    return true;
+  }
+
+  abort(err: Error): void {
+    this.stream?.destroy(err);
+    this.upload?.catch(() => undefined);
+  }
+}
+
+async function sha256Of(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function normaliseHeader(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
+  const run = await Run.start(ctx.warehouse, 'upload_ingest', `${triggerName}:${landingPath}`, ctx.log);
+  try {
+    const outcome = await ingest(ctx, run, landingPath);
+    const totals =
+      outcome.status === 'loaded'
+        ? { rowsIn: outcome.rowsTotal, rowsOut: outcome.rowsAccepted, rowsRejected: outcome.rowsQuarantined, detail: outcome }
+        : outcome.status === 'rejected'
+          ? { rowsIn: outcome.rowsTotal, rowsOut: 0, rowsRejected: outcome.rowsTotal, detail: outcome }
+          : { detail: outcome };
+    await run.finish(outcome.status === 'loaded' || outcome.status === 'rejected' ? 'succeeded' : 'skipped', totals);
+    return outcome;
+  } catch (err) {
+    await run.finish('failed', {}, err).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Promise<UploadOutcome> {
+  const landing = container(ctx.storage, 'landing');
+  const blob = landing.getBlobClient(landingPath);
+  const props = await blob.getProperties();
+  const etag = props.etag!;
+  const arrivalDate = toIsoDate(props.createdOn ?? props.lastModified ?? ctx.now());
+  const landingFile = `landing/${landingPath}`;
+  const folder = landingPath.split('/')[0] ?? '';
+  const source = uploadSourceFor(folder);
+  const sourceName = source?.name ?? folder;
+
+  // Pass 1: the content hash, which is the file's identity. The second pass is conditional on
+  // the same etag, so both passes see the same bytes.
+  const sha256 = await run.step('hash', async () => {
+    const res = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
+    return { value: await sha256Of(res.readableStreamBody as Readable), rowsIn: 0, detail: { bytes: props.contentLength } };
+  }).then((r) => r.value);
+
+  const seen = await ctx.warehouse.query<{ landing_file: string; status: string }>(
+    `SELECT landing_file, status FROM ops.file_ingests WHERE source = @source AND content_sha256 = @sha AND status IN ('loaded', 'rejected')`,
+    { source: sourceName, sha: sha256 },
+  );
+  if (seen.some((s) => s.landing_file === landingFile)) {
+    ctx.log.info('file already ingested; nothing to do', { landingFile, sha256 });
+    return { status: 'already_ingested', sha256 };
+  }
+  if (seen.length > 0) {
+    await recordFileIngest(ctx, run, { sha256, landingFile, source: sourceName, status: 'duplicate', rowsTotal: 0, rowsAccepted: 0, rowsQuarantined: 0, reason: `same content as ${seen[0]!.landing_file}` });
+    ctx.log.info('duplicate upload: same bytes already ingested', { landingFile, firstSeenAs: seen[0]!.landing_file });
+    return { status: 'duplicate', sha256, firstSeenAs: seen[0]!.landing_file };
+  }
+
+  const partition = `ingest_date=${arrivalDate}`;
+  const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
+
+  if (!source) {
+    const reason = `no source is registered for the landing folder "${folder}" (file ${landingFile})`;
+    return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download });
+  }
+
+  let outcome: UploadOutcome | undefined;
+  await run.step('parse_and_write', async () => {
+    const split = await splitRows(ctx, source, { landingFile, sha256, arrivalDate, partition, download });
+    if (split.status === 'header_rejected') {
+      outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download });
+      return { rowsIn: split.rowsTotal, rowsOut: 0, detail: { rejected: split.reason } };
+    }
+    await recordFileIngest(ctx, run, {
+      sha256, landingFile, source: source.name, status: 'loaded',
+      rowsTotal: split.rowsTotal, rowsAccepted: split.rowsAccepted, rowsQuarantined: split.rowsQuarantined,
+      bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile,
+    });
+    if (split.dates) await requestTransform(ctx.storage, source.name, split.dates, 'upload_ingest');
+    ctx.log.info('file ingested', { landingFile, rowsTotal: split.rowsTotal, accepted: split.rowsAccepted, quarantined: split.rowsQuarantined });
+    outcome = {
+      status: 'loaded', sha256, rowsTotal: split.rowsTotal, rowsAccepted: split.rowsAccepted,
+      rowsQuarantined: split.rowsQuarantined, bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile,
+    };
+    return { rowsIn: split.rowsTotal, rowsOut: split.rowsAccepted, detail: { quarantined: split.rowsQuarantined } };
+  });
+  return outcome!;
+}
+
+interface SplitInput {
+  landingFile: string;
+  sha256: string;
+  arrivalDate: IsoDate;
+  partition: string;
+  download: () => Promise<Readable>;
+}
+
+type SplitOutcome =
+  | { status: 'header_rejected'; reason: string; rowsTotal: number }
+  | { status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; dates?: { from: IsoDate; to: IsoDate } };
+
+/** Pass 2: header check, then every row to bronze or quarantine. */
+async function splitRows(ctx: PipelineContext, source: UploadSource, input: SplitInput): Promise<SplitOutcome> {
+  const records = csvRecords(await input.download());
+  const first = await records.next();
+  if (first.done) return { status: 'header_rejected', reason: `${input.landingFile}: the file is empty (no header line)`, rowsTotal: 0 };
+  if (first.value.kind !== 'record') return { status: 'header_rejected', reason: `${input.landingFile}, line ${first.value.line}: the header cannot be parsed: ${first.value.reason}`, rowsTotal: await countRest(records) };
+
+  const header = first.value.fields.map(normaliseHeader);
+  const missing = source.requiredColumns.filter((c) => !header.includes(c));
+  const repeated = header.filter((h, i) => header.indexOf(h) !== i);
+  if (missing.length > 0 || repeated.length > 0) {
+    const reason = missing.length
+      ? `${input.landingFile}, line ${first.value.line}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (header has ${header.map((h) => `"${h}"`).join(', ')})`
+      : `${input.landingFile}, line ${first.value.line}: column${repeated.length > 1 ? 's' : ''} ${[...new Set(repeated)].map((m) => `"${m}"`).join(', ')} appear more than once in the header`;
+    return { status: 'header_rejected', reason, rowsTotal: await countRest(records) };
+  }
+  const known = new Set([...source.requiredColumns, ...source.optionalColumns]);
+  const extraColumns = header.filter((h) => !known.has(h));
+  if (extraColumns.length) ctx.log.info('extra columns kept in bronze as _extra_columns', { file: input.landingFile, extraColumns });
+
+  const ingestedAt = sqlTimestampText(ctx.now());
+  const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
+  const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
+  let minDate: IsoDate | undefined;
+  let maxDate: IsoDate | undefined;
+  const bronze: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'bronze'), bronzePath, (): Record<string, string> => ({
+    source: source.name,
+    landing_file: encodeURIComponent(input.landingFile),
+    content_sha256: input.sha256,
+    row_count: String(bronze.count),
+    ...(minDate ? { min_date: minDate, max_date: maxDate! } : {}),
+  }));
+  const quarantine: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'quarantine'), quarantinePath, (): Record<string, string> => ({
+    source: source.name,
+    landing_file: encodeURIComponent(input.landingFile),
+    row_count: String(quarantine.count),
+  }));
+  let rowsTotal = 0;
+  const reject = (line: number, field: string, reason: string, raw: string) =>
+    quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw: raw.replace(/\n$/, '') } satisfies QuarantineRecord);
+
+  try {
+    for await (const item of records) {
+      rowsTotal++;
+      if (item.kind === 'malformed') {
+        await reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
+        continue;
+      }
+      if (item.fields.length !== header.length) {
+        await reject(item.line, '', `expected ${header.length} fields as in the header, found ${item.fields.length}`, item.raw);
+        continue;
+      }
+      const record: Record<string, string> = {};
+      let extra: Record<string, string> | null = null;
+      header.forEach((h, i) => {
+        if (known.has(h)) record[h] = item.fields[i]!;
+        else (extra ??= {})[h] = item.fields[i]!;
+      });
+      const result = source.validateRow(record, { arrivalDate: input.arrivalDate });
+      if ('reason' in result) {
+        await reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
+        continue;
+      }
+      if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
+      if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
+      await bronze.write({
+        ...result.values,
+        _extra_columns: extra ? JSON.stringify(extra) : null,
+        _source_file: input.landingFile,
+        _row_number: item.line,
+        _ingested_at: ingestedAt,
+      });
+    }
+    // Quarantine first: once the bronze blob exists, the loader may pick it up.
+    const wroteQuarantine = await quarantine.close();
+    await bronze.close();
+    if (bronze.count === 0) {
+      // Nothing accepted: still leave an empty bronze blob so the file's fate is visible in the lake.
+      await container(ctx.storage, 'bronze').getBlockBlobClient(bronzePath).upload('', 0, {
+        metadata: { source: source.name, landing_file: encodeURIComponent(input.landingFile), content_sha256: input.sha256, row_count: '0' },
+      });
+    }
+    return {
+      status: 'split',
+      rowsTotal,
+      rowsAccepted: bronze.count,
+      rowsQuarantined: quarantine.count,
+      bronzeFile: `bronze/${bronzePath}`,
+      quarantineFile: wroteQuarantine ? `quarantine/${quarantinePath}` : null,
+      ...(minDate ? { dates: { from: minDate, to: maxDate! } } : {}),
+    };
+  } catch (err) {
+    bronze.abort(err as Error);
+    quarantine.abort(err as Error);
+    throw err;
+  }
+}
+
+async function countRest(records: AsyncGenerator<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of records) n++;
+  return n;
+}
+
+/** A whole file refused: its bytes are copied to quarantine beside a note saying why. */
+async function rejectFile(
+  ctx: PipelineContext,
+  run: Run,
+  input: { sourceName: string; landingFile: string; sha256: string; partition: string; reason: string; rowsTotal: number; download: () => Promise<Readable> },
+): Promise<UploadOutcome & { status: 'rejected' }> {
+  const q = container(ctx.storage, 'quarantine');
+  const base = `${input.sourceName}/${input.partition}/${input.sha256}`;
+  const fileName = input.landingFile.split('/').pop() ?? 'file';
+  await uploadStreamAtomically(q, `${base}.file/${fileName}`, await input.download(), { contentType: 'text/csv' });
+  await writeJsonBlob(q, `${base}.file/reason.json`, { source: input.sourceName, file: input.landingFile, content_sha256: input.sha256, reason: input.reason, rows: input.rowsTotal });
+  await recordFileIngest(ctx, run, {
+    sha256: input.sha256, landingFile: input.landingFile, source: input.sourceName, status: 'rejected',
+    rowsTotal: input.rowsTotal, rowsAccepted: 0, rowsQuarantined: input.rowsTotal, quarantineFile: `quarantine/${base}.file/${fileName}`, reason: input.reason,
+  });
+  ctx.log.warn(`file rejected: ${input.reason}`, { landingFile: input.landingFile });
+  return { status: 'rejected', reason: input.reason, rowsTotal: input.rowsTotal, quarantineFile: `quarantine/${base}.file/${fileName}`, sha256: input.sha256 };
+}
+
+async function recordFileIngest(
+  ctx: PipelineContext,
+  run: Run,
+  r: { sha256: string; landingFile: string; source: string; status: string; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile?: string; quarantineFile?: string | null; reason?: string },
+): Promise<void> {
+  await ctx.warehouse.transaction(async (tx) => {
+    await tx.exec(`DELETE FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file = @landing_file`, { sha: r.sha256, landing_file: r.landingFile });
+    await tx.exec(
+      `INSERT INTO ops.file_ingests (content_sha256, landing_file, source, status, rows_total, rows_accepted, rows_quarantined, bronze_file, quarantine_file, reason, ingested_at, run_id)
+       VALUES (@sha, @landing_file, @source, @status, @rows_total, @rows_accepted, @rows_quarantined, @bronze_file, @quarantine_file, @reason, @now, @run_id)`,
+      {
+        sha: r.sha256, landing_file: r.landingFile, source: r.source, status: r.status, rows_total: r.rowsTotal, rows_accepted: r.rowsAccepted,
+        rows_quarantined: r.rowsQuarantined, bronze_file: r.bronzeFile ?? null, quarantine_file: r.quarantineFile ?? null, reason: r.reason ?? null,
+        now: ctx.now(), run_id: run.runId,
+      },
+    );
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * The daily product-usage pull: from the day after the watermark up to yesterday (bounded per
+ * run), each activity date fetched from the usage API and written to bronze as one JSON-lines
+ * blob, rejected records to quarantine, then the watermark advanced over the dates safely written
+ * and one transform request sent for the range.
+ *
+ * Re-running is harmless: a date's blob is replaced as a whole (atomic block-blob commit) and the
+ * transform is idempotent per date range.
+ */
+import { Readable } from 'node:stream';
+import { sqlTimestampText, type PipelineContext } from '../core/context.js';
+import { addDays, daysBetween, isIsoDate, toIsoDate, type IsoDate } from '../core/dates.js';
+import { errorText, Run } from '../ops/runs.js';
+import { advanceWatermark, readWatermark } from '../ops/watermarks.js';
+import { fetchUsageDate, usageClientOptionsFromSettings, type UsageClientOptions, type UsageDatePull, type UsageReject } from '../sources/productUsage/apiClient.js';
+import { USAGE_SOURCE, type UsageRecord } from '../sources/productUsage/contract.js';
+import { CONTAINERS, container, uploadStreamAtomically } from '../storage/blobStore.js';
+import { requestTransform } from '../transform/requests.js';
+
+export interface UsageIngestOptions {
+  /** Pull exactly these dates (backfill) instead of watermark + 1 … yesterday. */
+  dates?: string[];
+  /** Recorded in ops.pipeline_runs.trigger_name. */
+  triggerName?: string;
+  /** Overrides of the API client options built from settings (tests, benchmark). */
+  client?: Partial<UsageClientOptions>;
+}
+
+export interface UsageIngestResult {
+  runId: string;
+  /** Dates written to bronze in this run, ascending. */
+  written: IsoDate[];
+  failed: { date: IsoDate; error: string }[];
+  watermark: IsoDate | undefined;
+  /** Dates still behind yesterday after this run (catch-up bound). */
+  remaining: number;
+  received: number;
+  accepted: number;
+  rejected: number;
+}
+
+/** `product_usage/activity_date=D/usage.jsonl` in the bronze container. */
+export function usageBronzePath(date: IsoDate): string {
+  return `${USAGE_SOURCE}/activity_date=${date}/usage.jsonl`;
+}
+
+/** `product_usage/activity_date=D/usage.rejected.jsonl` in the quarantine container. */
+export function usageQuarantinePath(date: IsoDate): string {
+  return `${USAGE_SOURCE}/activity_date=${date}/usage.rejected.jsonl`;
+}
+
+const CHUNK_CHARS = 1 << 20;
+
+/**
+ * The bronze JSON lines of one date, as ~1 MB buffers. Keys are the `bronze.product_usage`
+ * columns except `_bronze_file` (set by the loader). Built by concatenation from constant
+ * pieces: only `company_id` needs JSON escaping, the rest are numbers or fixed text.
+ */
+export function usageJsonLines(records: readonly UsageRecord[], date: IsoDate, sourceFile: string, ingestedAtText: string): Buffer[] {
+  const head = '{"company_id":';
+  const afterId = `,"activity_date":"${date}","active_users":`;
+  const afterUsers = ',"events":';
+  const afterEvents = `,"_source_file":${JSON.stringify(sourceFile)},"_row_number":`;
+  const tail = `,"_ingested_at":"${ingestedAtText}"}\n`;
+  const chunks: Buffer[] = [];
+  let text = '';
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    text += head + JSON.stringify(r.company_id) + afterId + r.active_users + afterUsers + r.events + afterEvents + (i + 1) + tail;
+    if (text.length >= CHUNK_CHARS) {
+      chunks.push(Buffer.from(text, 'utf8'));
+      text = '';
+    }
+  }
+  if (text) chunks.push(Buffer.from(text, 'utf8'));
+  return chunks;
+}
+
+/** Quarantine lines of one date: `{ source, file, line, field, reason, record }`. */
+export function usageRejectLines(rejects: readonly UsageReject[], request: string): string {
+  let text = '';
+  for (const r of rejects) text += JSON.stringify({ source: USAGE_SOURCE, file: request, line: r.line, field: r.field, reason: r.reason, record: r.record }) + '\n';
+  return text;
+}
+
+/** Writes one pulled date: quarantine first (or removes a stale one), then the bronze blob. */
+async function writeDate(ctx: PipelineContext, pull: UsageDatePull): Promise<void> {
+  const { date } = pull;
+  const quarantine = container(ctx.storage, 'quarantine');
+  if (pull.rejects.length > 0) {
+    await uploadStreamAtomically(quarantine, usageQuarantinePath(date), Readable.from([Buffer.from(usageRejectLines(pull.rejects, pull.request), 'utf8')]), {
+      contentType: 'application/x-ndjson',
+      metadata: { source: USAGE_SOURCE, activity_date: date, row_count: String(pull.rejects.length) },
+    });
+  } else {
+    await quarantine.getBlobClient(usageQuarantinePath(date)).deleteIfExists();
+  }
+  const blobPath = usageBronzePath(date);
+  const chunks = usageJsonLines(pull.records, date, `${CONTAINERS.bronze}/${blobPath}`, sqlTimestampText(ctx.now()));
+  await uploadStreamAtomically(container(ctx.storage, 'bronze'), blobPath, Readable.from(chunks), {
+    contentType: 'application/x-ndjson',
+    metadata: { source: USAGE_SOURCE, min_date: date, max_date: date, row_count: String(pull.records.length) },
+  });
+}
+
+interface Plan {
+  dates: IsoDate[];
+  remaining: number;
+}
+
+/** Which dates this run pulls. */
+function planDates(ctx: PipelineContext, options: UsageIngestOptions, watermark: IsoDate | undefined): Plan {
+  const yesterday = addDays(toIsoDate(ctx.now()), -1);
+  if (options.dates) {
+    const bad = options.dates.filter((d) => !isIsoDate(d) || d > yesterday);
+    if (bad.length > 0) throw new Error(`usage ingest: dates must be calendar dates (YYYY-MM-DD) up to yesterday (${yesterday}); got ${bad.join(', ')}`);
+    return { dates: [...new Set(options.dates)].sort(), remaining: 0 };
+  }
+  const first = watermark ? addDays(watermark, 1) : (ctx.settings.USAGE_START_DATE ?? yesterday);
+  if (first > yesterday) return { dates: [], remaining: 0 };
+  const behind = daysBetween(first, yesterday) + 1;
+  const count = Math.min(behind, ctx.settings.USAGE_MAX_DATES_PER_RUN);
+  const dates: IsoDate[] = [];
+  for (let i = 0; i < count; i++) dates.push(addDays(first, i));
+  return { dates, remaining: behind - count };
+}
+
+/**
+ * The last date of the unbroken run of written dates that continues the watermark (or, without
+ * one, starts at the first date pulled). Dates written after a gap wait for the gap to be filled.
+ */
+function contiguousEnd(watermark: IsoDate | undefined, pulled: IsoDate[], written: Set<IsoDate>): IsoDate | undefined {
+  let next = watermark ? addDays(watermark, 1) : pulled[0];
+  let end: IsoDate | undefined;
+  while (next !== undefined && written.has(next)) {
+    end = next;
+    next = addDays(next, 1);
+  }
+  return end;
+}
+
+/** Pulls product usage into bronze. Throws (after recording the run as failed) when any date failed. */
+export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestOptions = {}): Promise<UsageIngestResult> {
+  const run = await Run.start(ctx.warehouse, 'usage_ingest', options.triggerName ?? 'usage_ingest', ctx.log);
+  const log = run.log;
+  let received = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let pages = 0;
+  let attempts = 0;
+  const written = new Set<IsoDate>();
+  const failed: { date: IsoDate; error: string }[] = [];
+  const totals = () => ({ rowsIn: received, rowsOut: accepted, rowsRejected: rejected });
+
+  let watermark: IsoDate | undefined;
+  let plan: Plan;
+  let client: UsageClientOptions;
+  try {
+    watermark = await readWatermark(ctx.warehouse, USAGE_SOURCE);
+    plan = planDates(ctx, options, watermark);
+    client = usageClientOptionsFromSettings(ctx.settings, { log, ...options.client });
+  } catch (err) {
+    await run.finish('failed', {}, err);
+    throw err;
+  }
+
+  if (plan.dates.length === 0) {
+    await run.finish('skipped', { rowsIn: 0, rowsOut: 0, rowsRejected: 0, detail: { reason: 'up to date', watermark } });
+    return { runId: run.runId, written: [], failed: [], watermark, remaining: 0, received: 0, accepted: 0, rejected: 0 };
+  }
+  log.info('usage ingest planned', { from: plan.dates[0], to: plan.dates[plan.dates.length - 1], dates: plan.dates.length, remaining: plan.remaining, watermark });
+  if (plan.remaining > 0) log.warn(`usage ingest is catching up: ${plan.remaining} date(s) remain after this run`, { remaining: plan.remaining });
+
+  // A worker pool over the dates in order. After the first failure no new date is started: the
+  // watermark cannot pass the failed date, so later ones would only be pulled again next run.
+  let nextIndex = 0;
+  const worker = async () => {
+    while (failed.length === 0 && nextIndex < plan.dates.length) {
+      const date = plan.dates[nextIndex++]!;
+      try {
+        await run.step(`pull ${date}`, async () => {
+          const pull = await fetchUsageDate(date, client);
+          await writeDate(ctx, pull);
+          received += pull.records.length + pull.rejects.length;
+          accepted += pull.records.length;
+          rejected += pull.rejects.length;
+          pages += pull.pages;
+          attempts += pull.attempts;
+          written.add(date);
+          return {
+            rowsIn: pull.records.length + pull.rejects.length,
+            rowsOut: pull.records.length,
+            detail: { date, rejects: pull.rejects.length, pages: pull.pages, attempts: pull.attempts, restarts: pull.restarts },
+          };
+        });
+      } catch (err) {
+        failed.push({ date, error: errorText(err) });
+        log.error(`usage ingest: ${date} failed`, { date, error: errorText(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.settings.USAGE_FETCH_CONCURRENCY, plan.dates.length) }, worker));
+
+  const writtenDates = [...written].sort();
+  const detail = () => ({ dates: plan.dates.length, written: writtenDates.length, failed, remaining: plan.remaining, pages, attempts, watermark });
+  try {
+    const end = contiguousEnd(watermark, plan.dates, written);
+    if (end !== undefined && (watermark === undefined || end > watermark)) {
+      await advanceWatermark(ctx.warehouse, USAGE_SOURCE, end, run.runId);
+      watermark = end;
+    }
+    if (writtenDates.length > 0) {
+      const range = { from: writtenDates[0]!, to: writtenDates[writtenDates.length - 1]! };
+      await requestTransform(ctx.storage, USAGE_SOURCE, range, 'usage_ingest');
+      log.info('transform requested', range);
+    }
+  } catch (err) {
+    await run.finish('failed', { ...totals(), detail: detail() }, err);
+    throw err;
+  }
+
+  if (failed.length > 0) {
+    const error = new Error(
+      `usage ingest failed for ${failed.length} of ${plan.dates.length} date(s); watermark at ${watermark ?? 'none'}. ` + failed.map((f) => `${f.date}: ${f.error}`).join(' | '),
+    );
+    await run.finish('failed', { ...totals(), detail: detail() }, error);
+    throw error;
+  }
+  await run.finish('succeeded', { ...totals(), detail: detail() });
+  return { runId: run.runId, written: writtenDates, failed, watermark, remaining: plan.remaining, received, accepted, rejected };
+}

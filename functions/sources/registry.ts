@@ -1,0 +1,26 @@
+/** Every source the pipeline knows. The landing folder name selects the upload source. */
+import { crmCompanyDaily } from './crmCompanyDaily/contract.js';
+import { TABLES, type TableDef } from '../warehouse/catalog.js';
+import type { UploadSource } from './uploadSource.js';
+
+/** The pulled source (see sources/productUsage). */
+export const PRODUCT_USAGE_SOURCE = 'product_usage';
+
+export const UPLOAD_SOURCES: readonly UploadSource[] = [crmCompanyDaily];
+
+export function uploadSourceFor(folder: string): UploadSource | undefined {
+  return UPLOAD_SOURCES.find((s) => s.name === folder);
+}
+
+/** A bronze table the transform loads from bronze blobs under `bronze/<name>/`. */
+export interface BronzeSource {
+  name: string;
+  table: TableDef;
+  /** The business date of a row: which dates a loaded file affects. */
+  dateColumn: string;
+}
+
+export const BRONZE_SOURCES: readonly BronzeSource[] = [
+  { name: crmCompanyDaily.name, table: crmCompanyDaily.bronzeTable, dateColumn: 'snapshot_date' },
+  { name: PRODUCT_USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date' },
+];

@@ -1,0 +1,214 @@
+/**
+ * The transform: load new bronze files into the warehouse's bronze tables, then rebuild the
+ * silver and gold models over the dates that changed. One run at a time (a lease); requests that
+ * arrive meanwhile are recorded and picked up by the running transform before it lets go.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { PipelineContext } from '../core/context.js';
+import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '../core/dates.js';
+import { Run } from '../ops/runs.js';
+import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
+import { container } from '../storage/blobStore.js';
+import { TABLES } from '../warehouse/catalog.js';
+import { parameterNames } from '../warehouse/sqlText.js';
+import type { SqlParams } from '../warehouse/warehouse.js';
+import { lookbackDays, MODELS, modelParameters, renderModelSql, type Changes } from './models.js';
+import { releaseLease, tryAcquireLease } from './lease.js';
+import type { TransformRequest } from './requests.js';
+
+const LEASE = 'transform';
+/** A transform keeps going while new requests arrive, but not forever. */
+const MAX_PASSES = 10;
+
+export interface TransformPass {
+  runId: string;
+  filesLoaded: number;
+  rowsLoaded: number;
+  changes: Record<string, DateRange>;
+  models: { name: string; range: DateRange; rows: number }[];
+}
+
+export type TransformOutcome = { status: 'done'; passes: TransformPass[] } | { status: 'coalesced' };
+
+export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform'): Promise<TransformOutcome> {
+  // Record the requests first: whoever holds the lease will see them, even if it is not us.
+  for (const r of requests) await recordRequest(ctx, r);
+
+  const owner = randomUUID();
+  if (!(await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()))) {
+    ctx.log.info('a transform is already running; the request is queued for it', { requests: requests.length });
+    return { status: 'coalesced' };
+  }
+  const passes: TransformPass[] = [];
+  try {
+    for (let i = 0; i < MAX_PASSES; i++) {
+      const pass = await transformPass(ctx, triggerName);
+      if (!pass) break;
+      passes.push(pass);
+      await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()); // renew
+    }
+  } finally {
+    await releaseLease(ctx.warehouse, LEASE, owner);
+  }
+  return { status: 'done', passes };
+}
+
+async function recordRequest(ctx: PipelineContext, r: { source: string; from: IsoDate; to: IsoDate; reason: string }): Promise<void> {
+  await ctx.warehouse.exec(
+    `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
+     VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
+    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now: ctx.now() },
+  );
+}
+
+/** One run: returns undefined when there was nothing to do. */
+async function transformPass(ctx: PipelineContext, triggerName: string): Promise<TransformPass | undefined> {
+  const newFiles = await listNewBronzeFiles(ctx);
+  const pendingCount = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
+  if (newFiles.length === 0 && (pendingCount[0]?.n ?? 0) === 0) return undefined;
+
+  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
+  try {
+    let rowsLoaded = 0;
+    for (const file of newFiles) {
+      const loaded = await run.step(`load ${file.path}`, () => loadBronzeFile(ctx, run.runId, file));
+      rowsLoaded += loaded.rowsOut;
+    }
+
+    // Everything to do, from the file loads and the requests, as one range per source.
+    const pending = await ctx.warehouse.query<{ request_id: string; source: string; date_from: string; date_to: string }>(
+      `SELECT request_id, source, date_from, date_to FROM ops.transform_requests WHERE status = 'pending'`,
+    );
+    const changes = new Map<string, DateRange>();
+    for (const p of pending) changes.set(p.source, unionRange(changes.get(p.source), { from: p.date_from, to: p.date_to })!);
+
+    const models: TransformPass['models'] = [];
+    if (changes.size > 0) {
+      await run.step('calendar', () => ensureCalendar(ctx));
+      for (const model of MODELS) {
+        const range = model.affectedDates(changes, ctx.settings);
+        if (!range) continue;
+        const statements = renderModelSql(model, ctx.warehouse.engine, ctx.settings);
+        const params = modelParameters(range, ctx.settings);
+        const result = await run.step(model.name, () =>
+          // Delete and insert commit together: readers never see a model half rebuilt.
+          ctx.warehouse.transaction(async (tx) => {
+            let rowsOut = 0;
+            for (const sql of statements) {
+              const changed = await tx.exec(sql, pick(params, parameterNames(sql)));
+              if (/^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i.test(sql)) rowsOut += changed;
+            }
+            return { rowsOut, detail: { from: range.from, to: range.to, refresh: model.refresh } };
+          }),
+        );
+        models.push({ name: model.name, range, rows: result.rowsOut });
+      }
+    }
+
+    // The requests are done only now, after every model built: a failure leaves them pending.
+    await ctx.warehouse.transaction(async (tx) => {
+      for (const p of pending) await tx.exec(`UPDATE ops.transform_requests SET status = 'done', run_id = @run_id WHERE request_id = @id`, { run_id: run.runId, id: p.request_id });
+    });
+    const gold = models.find((m) => m.name.startsWith('gold.'));
+    await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut: gold?.rows ?? 0, detail: { files: newFiles.length, changes: Object.fromEntries(changes), models } });
+    return { runId: run.runId, filesLoaded: newFiles.length, rowsLoaded, changes: Object.fromEntries(changes), models };
+  } catch (err) {
+    await run.finish('failed', {}, err).catch(() => undefined);
+    throw err;
+  }
+}
+
+function pick(params: Record<string, string | number>, names: string[]): SqlParams {
+  const out: SqlParams = {};
+  for (const n of names) {
+    if (!(n in params)) throw new Error(`SQL uses @${n}, which the transform does not provide`);
+    out[n] = params[n]!;
+  }
+  return out;
+}
+
+interface BronzeFile {
+  source: BronzeSource;
+  path: string; // in the bronze container
+  etag: string;
+}
+
+/** Bronze blobs that are new, or changed since they were loaded (a re-pull replaces a blob). */
+async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
+  const loaded = new Map(
+    (await ctx.warehouse.query<{ bronze_file: string; etag: string }>(`SELECT bronze_file, etag FROM ops.loaded_files`)).map((r) => [r.bronze_file, r.etag]),
+  );
+  const bronze = container(ctx.storage, 'bronze');
+  const files: BronzeFile[] = [];
+  for (const source of BRONZE_SOURCES) {
+    for await (const blob of bronze.listBlobsFlat({ prefix: `${source.name}/` })) {
+      if (!blob.name.endsWith('.jsonl')) continue;
+      const etag = blob.properties.etag ?? '';
+      if (loaded.get(`bronze/${blob.name}`) !== etag) files.push({ source, path: blob.name, etag });
+    }
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * Loads one bronze blob, replacing whatever an earlier version of it loaded, and leaves a request
+ * for the dates it touched (old and new content), all in one transaction.
+ */
+async function loadBronzeFile(ctx: PipelineContext, runId: string, file: BronzeFile): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
+  const bronzeFile = `bronze/${file.path}`;
+  const table = file.source.table;
+  const dateCol = file.source.dateColumn;
+  const dateRangeSql = `SELECT MIN(CAST(${dateCol} AS DATE)) AS min_date, MAX(CAST(${dateCol} AS DATE)) AS max_date FROM ${table.schema}.${table.name} WHERE _bronze_file = @f`;
+  const download = await container(ctx.storage, 'bronze').getBlobClient(file.path).download(0, undefined, { conditions: { ifMatch: file.etag } });
+
+  return ctx.warehouse.transaction(async (tx) => {
+    const before = (await tx.query<{ min_date: string | null; max_date: string | null }>(dateRangeSql, { f: bronzeFile }))[0];
+    await tx.exec(`DELETE FROM ${table.schema}.${table.name} WHERE _bronze_file = @f`, { f: bronzeFile });
+    const rows = await tx.loadJsonLines(table, download.readableStreamBody as Readable, { _bronze_file: bronzeFile });
+    const after = (await tx.query<{ min_date: string | null; max_date: string | null }>(dateRangeSql, { f: bronzeFile }))[0];
+    let range: DateRange | undefined;
+    if (before?.min_date) range = unionRange(range, { from: before.min_date, to: before.max_date! });
+    if (after?.min_date) range = unionRange(range, { from: after.min_date, to: after.max_date! });
+
+    await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file = @f`, { f: bronzeFile });
+    await tx.exec(
+      `INSERT INTO ops.loaded_files (bronze_file, source, etag, row_count, min_date, max_date, loaded_at, run_id)
+       VALUES (@f, @source, @etag, @rows, CAST(@min_date AS DATE), CAST(@max_date AS DATE), @now, @run_id)`,
+      { f: bronzeFile, source: file.source.name, etag: file.etag, rows, min_date: after?.min_date ?? null, max_date: after?.max_date ?? null, now: ctx.now(), run_id: runId },
+    );
+    if (range) {
+      await tx.exec(
+        `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
+         VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
+        { id: randomUUID(), source: file.source.name, date_from: range.from, date_to: range.to, reason: `load ${bronzeFile}`, now: ctx.now() },
+      );
+    }
+    return { rowsIn: rows, rowsOut: rows, detail: { etag: file.etag, dates: range ?? null } };
+  });
+}
+
+/** Keeps `silver.dim_calendar` a contiguous run of days covering all data and its windows. */
+async function ensureCalendar(ctx: PipelineContext): Promise<{ rowsOut: number; detail: unknown }> {
+  const [need] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(
+    `SELECT MIN(d) AS lo, MAX(d) AS hi FROM (
+       SELECT MIN(valid_from) AS d FROM silver.dim_company
+       UNION ALL SELECT MIN(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
+       UNION ALL SELECT MIN(activity_date) AS d FROM bronze.product_usage
+       UNION ALL SELECT MAX(activity_date) AS d FROM bronze.product_usage
+       UNION ALL SELECT MAX(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
+     ) bounds`,
+  );
+  if (!need?.lo || !need.hi) return { rowsOut: 0, detail: 'no data yet' };
+  const lo = addDays(need.lo, -lookbackDays(ctx.settings));
+  const hi = need.hi;
+  const [have] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(`SELECT MIN(calendar_date) AS lo, MAX(calendar_date) AS hi FROM silver.dim_calendar`);
+  const missing: IsoDate[] = [];
+  if (!have?.lo || !have.hi) missing.push(...dateRange(lo, hi));
+  else {
+    if (lo < have.lo) missing.push(...dateRange(lo, addDays(have.lo, -1)));
+    if (hi > have.hi) missing.push(...dateRange(addDays(have.hi, 1), hi));
+  }
+  await ctx.warehouse.appendRows(TABLES.dimCalendar, missing.map((d) => [d]));
+  return { rowsOut: missing.length, detail: { from: lo, to: hi } };
+}
