@@ -38,27 +38,31 @@ function startLine(endLine: number, raw: string): number {
 }
 
 export async function* csvRecords(input: Readable): AsyncGenerator<CsvItem> {
-  const malformed: CsvItem[] = [];
+  // Skipped records are reported by callback as the parser meets them, while good records wait in
+  // the stream buffer: tag each with how many records came before it, to yield them in file order.
+  const malformed: { afterRecords: number; item: CsvItem }[] = [];
   const parser = parse({
     bom: true,
     info: true,
     raw: true,
     relax_column_count: true, // a wrong field count is a bad row we report, not a parse failure
     skip_empty_lines: true,
+    relax_quotes: true, // a stray quote inside a field (`ab"c`, `"ab"c`) is kept as text, not a lost file tail
     skip_records_with_error: true,
     on_skip: (err: CsvError | undefined, raw: string | undefined) => {
       const text = raw ?? '';
       const line = typeof err?.lines === 'number' ? err.lines : 0;
-      malformed.push({ kind: 'malformed', line: startLine(line, text), reason: err?.message ?? 'unparseable CSV record', raw: text });
+      const afterRecords = typeof err?.records === 'number' ? err.records : Number.MAX_SAFE_INTEGER;
+      malformed.push({ afterRecords, item: { kind: 'malformed', line: startLine(line, text), reason: err?.message ?? 'unparseable CSV record', raw: text } });
       return undefined;
     },
   });
   const normalised = input.pipe(new CrlfToLf());
   normalised.on('error', (e) => parser.destroy(e));
   normalised.pipe(parser);
-  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-    while (malformed.length) yield malformed.shift()!;
+  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; records: number }; raw: string }>) {
+    while (malformed.length && malformed[0]!.afterRecords < item.info.records) yield malformed.shift()!.item;
     yield { kind: 'record', line: startLine(item.info.lines, item.raw), fields: item.record, raw: item.raw };
   }
-  while (malformed.length) yield malformed.shift()!;
+  while (malformed.length) yield malformed.shift()!.item;
 }

@@ -1,0 +1,111 @@
+/**
+ * `npm start`: one full pass of the pipeline on the embedded default — no cloud, no credentials.
+ * Starts Azurite and the local usage API, uploads a deterministic CRM sample, fires the same
+ * handlers the Functions host would (blob event, timer, queue), and prints a summary.
+ * State lives in PIPELINE_LOCAL_DIR (default `.local/`): a second run is incremental.
+ *
+ *   npm start -- --companies 200 --days 60 --seed 7
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { addDays, toIsoDate } from '../core/dates.js';
+import { consoleLog } from '../core/log.js';
+import { crmSampleCsv } from './sampleData.js';
+import { LocalHost } from './localHost.js';
+import { startUsageApiServer } from './usageApiServer.js';
+
+const { values: args } = parseArgs({
+  options: {
+    companies: { type: 'string', default: '50' },
+    days: { type: 'string', default: '30' },
+    seed: { type: 'string', default: '42' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const companies = positive('companies', args.companies);
+  const days = positive('days', args.days);
+  const seed = positive('seed', args.seed);
+  const dir = path.resolve(process.env.PIPELINE_LOCAL_DIR ?? '.local');
+  const started = new Date();
+  const yesterday = addDays(toIsoDate(started), -1);
+  const log = args.quiet ? { info: () => {}, warn: consoleLog('  ').warn, error: consoleLog('  ').error } : consoleLog('  ');
+
+  console.log(`Pipeline, local run: ${companies} companies × ${days} days, seed ${seed}; state in ${dir}`);
+  const token = randomBytes(16).toString('hex'); // a throwaway token for the local API only
+  const api = await startUsageApiServer({ seed, companies, token, badRecordRate: 0.002 });
+  const host = await LocalHost.start({
+    dir,
+    log,
+    env: {
+      USAGE_API_BASE_URL: api.url,
+      USAGE_API_TOKEN: token,
+      USAGE_START_DATE: process.env.USAGE_START_DATE ?? addDays(yesterday, -(days - 1)),
+      USAGE_MAX_DATES_PER_RUN: process.env.USAGE_MAX_DATES_PER_RUN ?? String(Math.max(days, 31)),
+    },
+  });
+  try {
+    console.log('\n[1/4] CRM upload → landing, BlobCreated event → upload ingest');
+    const sample = crmSampleCsv({ seed, companies, days, endDate: yesterday });
+    const crmPath = `crm_company_daily/crm_export_seed${seed}_${companies}x${days}.csv`;
+    await host.upload(crmPath, sample.csv);
+    await host.drainQueue('landingEvents');
+
+    console.log('\n[2/4] Timer → usage ingest (API → bronze, one blob per activity date)');
+    await host.fireUsageTimer();
+
+    console.log('\n[3/4] Queue → transform (bronze → silver → gold)');
+    const transformed = await host.drainQueue('transformRequests');
+    if (transformed.failures > 0) throw new Error(`the transform failed ${transformed.failures} time(s); see the errors above and ops.pipeline_runs`);
+
+    console.log('\n[4/4] Summary');
+    await printSummary(host, started);
+  } finally {
+    await host.stop();
+    await api.stop();
+  }
+}
+
+async function printSummary(host: LocalHost, since: Date): Promise<void> {
+  const wh = host.ctx.warehouse;
+  const runs = await wh.query<{ kind: string; status: string; n: number; rows_in: number | null; rows_out: number | null; rows_rejected: number | null }>(
+    `SELECT kind, status, COUNT(*) AS n, SUM(rows_in) AS rows_in, SUM(rows_out) AS rows_out, SUM(rows_rejected) AS rows_rejected
+     FROM ops.pipeline_runs WHERE started_at >= @since GROUP BY kind, status ORDER BY kind, status`,
+    { since },
+  );
+  const quarantineFiles = await wh.query<{ quarantine_file: string; rows_quarantined: number }>(
+    `SELECT quarantine_file, rows_quarantined FROM ops.file_ingests WHERE ingested_at >= @since AND quarantine_file IS NOT NULL`,
+    { since },
+  );
+  const [gold] = await wh.query<{ rows: number; companies: number; first_date: string | null; last_date: string | null }>(
+    `SELECT COUNT(*) AS rows, COUNT(DISTINCT company_id) AS companies, MIN(activity_date) AS first_date, MAX(activity_date) AS last_date FROM gold.fact_company_activity_daily`,
+  );
+  const [churn] = await wh.query<{ at_risk: number }>(
+    `SELECT COUNT(*) AS at_risk FROM gold.fact_company_activity_daily
+     WHERE is_churn_risk AND activity_date = (SELECT MAX(activity_date) FROM gold.fact_company_activity_daily)`,
+  );
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(30)} ${value}`);
+  console.log('');
+  for (const r of runs) {
+    line(`${r.kind} runs (${r.status})`, `${r.n}: ${r.rows_in ?? 0} rows in, ${r.rows_out ?? 0} landed/out, ${r.rows_rejected ?? 0} quarantined`);
+  }
+  for (const q of quarantineFiles) line('quarantined rows', `${q.rows_quarantined} in ${q.quarantine_file}`);
+  line('usage rejects', 'quarantine/product_usage/activity_date=*/usage.rejected.jsonl');
+  line('gold rows', `${gold?.rows ?? 0} (${gold?.companies ?? 0} companies, ${gold?.first_date ?? '-'} … ${gold?.last_date ?? '-'})`);
+  line('at churn risk on last day', `${churn?.at_risk ?? 0} companies (${gold?.last_date ?? '-'})`);
+  line('warehouse', `${host.ctx.settings.duckdbPath} (tables bronze.*, silver.*, gold.*, ops.*)`);
+  console.log('\nRe-run `npm start` for an incremental run; `npm run dev` keeps the local host running.');
+}
+
+main().catch((err: unknown) => {
+  console.error(`\nnpm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runUploadIngest, type QuarantineRecord } from '../functions/ingest/uploadIngest.js';
+import { handleLandingEvent, blobCreatedEvent } from '../functions/ingest/landingEvents.js';
+import { crmSampleCsv } from '../functions/local/sampleData.js';
+import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
+import { jsonLines, listBlobs, putBlob, readBlobText, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';
+
+let storage: TestStorage;
+let warehouse: DuckDbWarehouse;
+
+beforeAll(async () => {
+  storage = await startTestStorage();
+});
+afterAll(async () => {
+  await storage.azurite.stop();
+});
+beforeEach(async () => {
+  await resetStorage(storage.storage);
+  await warehouse?.close();
+  warehouse = await DuckDbWarehouse.open(':memory:');
+});
+
+const HEADER = 'company_id,name,country,industry_tag,last_contact_at,snapshot_date';
+
+describe('upload ingest', () => {
+  it('quarantines exactly the bad rows with file, line, field and reason; the rest goes to bronze', async () => {
+    const ctx = testContext({ storage, warehouse });
+    const csv = [
+      HEADER, // line 1
+      'C1,Acme,DE,saas,2024-01-02T10:00:00Z,2024-02-01', // 2 ok
+      'C2,,FR,retail,,2024-02-01', // 3 empty name
+      'C3,"Globex, ""the"" company",US,,2024-01-03,2024-02-01', // 4 ok: quoted comma and quotes
+      'C4,Initech,US,,yesterday,2024-02-01', // 5 bad timestamp
+      'C5,"Two', // 6-7 ok: newline inside quotes
+      'lines",GB,media,,2024-02-01',
+      'C6,Hooli,US,saas,,2024-02-31', // 8 impossible date
+      'C7,Short,US', // 9 wrong field count
+      ',NoId,US,,,2024-02-01', // 10 empty id
+      '',
+    ].join('\r\n');
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/export.csv', csv);
+
+    const outcome = await runUploadIngest(ctx, 'crm_company_daily/export.csv');
+    expect(outcome.status).toBe('loaded');
+    if (outcome.status !== 'loaded') return;
+    expect(outcome).toMatchObject({ rowsTotal: 8, rowsAccepted: 3, rowsQuarantined: 5 });
+    expect(outcome.rowsAccepted + outcome.rowsQuarantined).toBe(outcome.rowsTotal);
+
+    const rejected = jsonLines<QuarantineRecord>(await readBlobText(storage.storage, 'quarantine', outcome.quarantineFile!.replace(/^quarantine\//, '')));
+    expect(rejected.map((r) => [r.file, r.line, r.field])).toEqual([
+      ['landing/crm_company_daily/export.csv', 3, 'name'],
+      ['landing/crm_company_daily/export.csv', 5, 'last_contact_at'],
+      ['landing/crm_company_daily/export.csv', 8, 'snapshot_date'],
+      ['landing/crm_company_daily/export.csv', 9, ''],
+      ['landing/crm_company_daily/export.csv', 10, 'company_id'],
+    ]);
+    expect(rejected.find((r) => r.line === 5)!.reason).toMatch(/last_contact_at: not an ISO 8601 date or date-time: "yesterday"/);
+    expect(rejected.find((r) => r.line === 9)!.reason).toMatch(/expected 6 fields as in the header, found 3/);
+    expect(rejected.find((r) => r.line === 9)!.raw).toBe('C7,Short,US');
+
+    const bronze = jsonLines<Record<string, unknown>>(await readBlobText(storage.storage, 'bronze', outcome.bronzeFile.replace(/^bronze\//, '')));
+    expect(bronze.map((r) => [r.company_id, r._row_number])).toEqual([['C1', 2], ['C3', 4], ['C5', 6]]);
+    expect(bronze[1]!.name).toBe('Globex, "the" company');
+    expect(bronze[2]!.name).toBe('Two\nlines');
+    expect(bronze[0]!.last_contact_at).toBe('2024-01-02 10:00:00.000');
+    expect(bronze[0]!._source_file).toBe('landing/crm_company_daily/export.csv');
+  });
+
+  it('counts reconcile on a generated export with bad rows, and the bad lines are the quarantined ones', async () => {
+    const ctx = testContext({ storage, warehouse });
+    const sample = crmSampleCsv({ seed: 3, companies: 120, days: 30, endDate: '2024-02-29', badRowEvery: 37 });
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/sample.csv', sample.csv);
+    const outcome = await runUploadIngest(ctx, 'crm_company_daily/sample.csv');
+    if (outcome.status !== 'loaded') throw new Error(`unexpected ${outcome.status}`);
+    expect(outcome.rowsTotal).toBe(sample.rows);
+    expect(outcome.rowsQuarantined).toBe(sample.badLines.length);
+    expect(outcome.rowsAccepted + outcome.rowsQuarantined).toBe(sample.rows);
+    const rejected = jsonLines<QuarantineRecord>(await readBlobText(storage.storage, 'quarantine', outcome.quarantineFile!.replace(/^quarantine\//, '')));
+    expect(rejected.map((r) => r.line)).toEqual(sample.badLines);
+    const [recorded] = await warehouse.query(`SELECT status, rows_total, rows_accepted, rows_quarantined FROM ops.file_ingests`);
+    expect(recorded).toEqual({ status: 'loaded', rows_total: sample.rows, rows_accepted: outcome.rowsAccepted, rows_quarantined: sample.badLines.length });
+  });
+
+  it('rejects a file whose header misses a required column, whole, saying which; nothing of it reaches bronze', async () => {
+    const ctx = testContext({ storage, warehouse });
+    const csv = 'company_id,name,country,last_contact_at\nC1,Acme,DE,\nC2,Globex,FR,\n';
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/broken.csv', csv);
+    const outcome = await runUploadIngest(ctx, 'crm_company_daily/broken.csv');
+    expect(outcome.status).toBe('rejected');
+    if (outcome.status !== 'rejected') return;
+    expect(outcome.reason).toMatch(/landing\/crm_company_daily\/broken\.csv, line 1: missing required column "industry_tag"/);
+    expect(outcome.rowsTotal).toBe(2);
+    expect(await listBlobs(storage.storage, 'bronze')).toEqual([]);
+    // the file itself is kept in quarantine beside its reason
+    const q = await listBlobs(storage.storage, 'quarantine');
+    expect(q.some((n) => n.endsWith('.file/broken.csv'))).toBe(true);
+    const reason = JSON.parse(await readBlobText(storage.storage, 'quarantine', q.find((n) => n.endsWith('reason.json'))!)) as { reason: string };
+    expect(reason.reason).toContain('industry_tag');
+    const [run] = await warehouse.query(`SELECT status, rows_rejected FROM ops.pipeline_runs`);
+    expect(run).toEqual({ status: 'succeeded', rows_rejected: 2 });
+  });
+
+  it('matches headers trimmed and case-insensitively, keeps extra columns, and defaults snapshot_date to the arrival date', async () => {
+    const ctx = testContext({ storage, warehouse });
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/loose.csv', '\ufeff Company_ID ,NAME,Country,Industry_Tag,Last_Contact_At,Account Owner\nC1,Acme,DE,saas,,ann@example.com\n');
+    const outcome = await runUploadIngest(ctx, 'crm_company_daily/loose.csv');
+    if (outcome.status !== 'loaded') throw new Error(outcome.status);
+    const [row] = jsonLines<Record<string, unknown>>(await readBlobText(storage.storage, 'bronze', outcome.bronzeFile.replace(/^bronze\//, '')));
+    const arrival = new Date().toISOString().slice(0, 10); // Azurite stamps the blob's creation time
+    expect(row).toMatchObject({ company_id: 'C1', snapshot_date: arrival, _extra_columns: '{"account owner":"ann@example.com"}' });
+  });
+
+  it('changes nothing when the same event is delivered twice or the same bytes are uploaded again', async () => {
+    const ctx = testContext({ storage, warehouse });
+    const csv = `${HEADER}\nC1,Acme,DE,saas,,2024-02-01\n`;
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/a.csv', csv);
+    const event = blobCreatedEvent('crm_company_daily/a.csv', 'http://ignored/landing/crm_company_daily/a.csv');
+    const first = await handleLandingEvent(ctx, event);
+    const bronzeBefore = await listBlobs(storage.storage, 'bronze');
+    const props = await storage.storage.blobs.getContainerClient('bronze').getBlobClient(bronzeBefore[0]!).getProperties();
+
+    const again = await handleLandingEvent(ctx, event);
+    await putBlob(storage.storage, 'landing', 'crm_company_daily/a-copy.csv', csv);
+    const copy = await handleLandingEvent(ctx, blobCreatedEvent('crm_company_daily/a-copy.csv', 'http://ignored'));
+
+    expect(first?.status).toBe('loaded');
+    expect(again?.status).toBe('already_ingested');
+    expect(copy).toMatchObject({ status: 'duplicate', firstSeenAs: 'landing/crm_company_daily/a.csv' });
+    expect(await listBlobs(storage.storage, 'bronze')).toEqual(bronzeBefore);
+    const after = await storage.storage.blobs.getContainerClient('bronze').getBlobClient(bronzeBefore[0]!).getProperties();
+    expect(after.etag).toBe(props.etag); // not even rewritten
+    const requests = await storage.storage.queues.getQueueClient('transform-requests').getProperties();
+    expect(requests.approximateMessagesCount).toBe(1);
+  });
+
+  it('rejects a file in a folder no source owns, and ignores events for other containers', async () => {
+    const ctx = testContext({ storage, warehouse });
+    await putBlob(storage.storage, 'landing', 'mystery/x.csv', 'a,b\n1,2\n');
+    const outcome = await runUploadIngest(ctx, 'mystery/x.csv');
+    expect(outcome).toMatchObject({ status: 'rejected' });
+    expect(outcome.status === 'rejected' && outcome.reason).toMatch(/no source is registered for the landing folder "mystery"/);
+    const ignored = await handleLandingEvent(ctx, { eventType: 'Microsoft.Storage.BlobCreated', subject: '/blobServices/default/containers/bronze/blobs/x.jsonl' });
+    expect(ignored).toBeUndefined();
+    await expect(handleLandingEvent(ctx, { hello: 'world' })).rejects.toThrow(/not a BlobCreated event/);
+  });
+});
