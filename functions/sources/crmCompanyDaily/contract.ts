@@ -10,9 +10,13 @@ import type { AcceptedRow, FileContext, RowProblem, UploadSource } from '../uplo
 
 const text = (max: number) => z.string().max(max, `longer than ${max} characters`);
 
-/** ISO 8601 date or date-time (with `Z` or an offset; none means UTC), normalised to UTC text. */
-const timestampText = z.string().transform((value, ctx) => {
+/**
+ * ISO 8601 date or date-time (with `Z` or an offset; none means UTC), normalised to UTC text.
+ * Empty means no value (for last_contact_at: never contacted).
+ */
+const optionalTimestampText = z.string().transform((value, ctx): string | null => {
   const v = value.trim();
+  if (v === '') return null;
   const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
   const isDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(v);
   if (!isDateOnly && !isDateTime) {
@@ -33,8 +37,7 @@ const rowSchema = z.object({
   name: text(400).min(1, 'empty'),
   country: text(100),
   industry_tag: text(200),
-  // Empty means the company was never contacted.
-  last_contact_at: z.union([z.literal(''), timestampText]),
+  last_contact_at: optionalTimestampText,
   snapshot_date: z.string().refine(isIsoDate, { error: (issue) => `not a date as YYYY-MM-DD: "${String(issue.input)}"` }).optional(),
 });
 
@@ -61,7 +64,7 @@ export const crmCompanyDaily: UploadSource = {
         name: r.name,
         country: r.country === '' ? null : r.country,
         industry_tag: r.industry_tag === '' ? null : r.industry_tag,
-        last_contact_at: r.last_contact_at === '' ? null : r.last_contact_at,
+        last_contact_at: r.last_contact_at,
         snapshot_date: snapshotDate,
       },
     };
