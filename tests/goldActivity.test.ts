@@ -10,7 +10,7 @@ import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES } from './support/engines.js';
 import { goldHash, putBlob, resetStorage, startTestStorage, testContext, usageBronzeFile, type TestStorage } from './support/pipeline.js';
 
-interface GoldRow {
+type GoldRow = {
   activity_date: string;
   company_id: string;
   company_name: string | null;
@@ -21,7 +21,7 @@ interface GoldRow {
   active_users_7d: number;
   events_7d: number;
   is_churn_risk: boolean;
-}
+};
 
 // A: sparse usage (Jan 1, 5, 20, 25), never contacted, re-tagged on Jan 15.
 // B: daily Jan 1-10 then stops; last contacted 2023-12-20.
@@ -174,7 +174,10 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     await loadJanuary(ctx);
     const first = await goldHash(wh);
     // force a full re-run over every date, as if every request were delivered again
-    const again = await runTransform(ctx, [{ source: 'product_usage', from: '2024-01-01', to: '2024-01-25', reason: 'test' }, { source: 'crm_company_daily', from: '2024-01-01', to: '2024-01-15', reason: 'test' }]);
+    const again = await runTransform(ctx, [
+      { source: 'product_usage', from: '2024-01-01', to: '2024-01-25', reason: 'test', mode: 'rebuild' },
+      { source: 'crm_company_daily', from: '2024-01-01', to: '2024-01-15', reason: 'test', mode: 'rebuild' },
+    ]);
     expect(again.status).toBe('done');
     expect(await goldHash(wh)).toEqual(first);
     expect(first.rows).toBe(89);

@@ -32,26 +32,37 @@ export interface TransformPass {
 export type TransformOutcome = { status: 'done'; passes: TransformPass[] } | { status: 'coalesced' };
 
 export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform'): Promise<TransformOutcome> {
-  // Record the requests first: whoever holds the lease will see them, even if it is not us.
-  for (const r of requests) await recordRequest(ctx, r);
+  // Record rebuild requests first: whoever holds the lease will see them, even if it is not us.
+  // A 'load' request needs no record: the new files it announces are found by listing bronze.
+  for (const r of requests) if (r.mode === 'rebuild') await recordRequest(ctx, r);
 
   const owner = randomUUID();
-  if (!(await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()))) {
-    ctx.log.info('a transform is already running; the request is queued for it', { requests: requests.length });
-    return { status: 'coalesced' };
-  }
   const passes: TransformPass[] = [];
-  try {
-    for (let i = 0; i < MAX_PASSES; i++) {
-      const pass = await transformPass(ctx, triggerName);
-      if (!pass) break;
-      passes.push(pass);
-      await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()); // renew
+  for (let attempt = 0; attempt < MAX_PASSES; attempt++) {
+    if (!(await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()))) {
+      ctx.log.info('a transform is already running; it will pick up this work', { requests: requests.length });
+      return passes.length ? { status: 'done', passes } : { status: 'coalesced' };
     }
-  } finally {
-    await releaseLease(ctx.warehouse, LEASE, owner);
+    try {
+      while (passes.length < MAX_PASSES) {
+        const pass = await transformPass(ctx, triggerName);
+        if (!pass) break;
+        passes.push(pass);
+        await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()); // renew
+      }
+    } finally {
+      await releaseLease(ctx.warehouse, LEASE, owner);
+    }
+    // Work that arrived while we held the lease was left to us (its trigger saw the lease taken):
+    // look once more after letting go, or it would wait for the next trigger.
+    if (!(await hasWork(ctx))) break;
   }
   return { status: 'done', passes };
+}
+
+async function hasWork(ctx: PipelineContext): Promise<boolean> {
+  const [pending] = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
+  return (pending?.n ?? 0) > 0 || (await listNewBronzeFiles(ctx)).length > 0;
 }
 
 async function recordRequest(ctx: PipelineContext, r: { source: string; from: IsoDate; to: IsoDate; reason: string }): Promise<void> {

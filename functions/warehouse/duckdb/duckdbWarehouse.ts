@@ -160,6 +160,8 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     const conn = await instance.connect();
     const tempDir = filePath === ':memory:' ? path.join(os.tmpdir(), 'pipeline-duckdb') : path.join(path.dirname(path.resolve(filePath)), 'tmp');
     const wh = new DuckDbWarehouse(instance, conn, tempDir);
+    // Loads need not keep file order (every row carries its line number): lets DuckDB parallelise.
+    await conn.run('SET preserve_insertion_order = false');
     for (const batch of bootstrapBatches('duckdb')) for (const st of splitStatements(batch)) await conn.run(st);
     return wh;
   }
