@@ -7,7 +7,7 @@ import { dateRange } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
-import { ENGINES } from './support/engines.js';
+import { ENGINES, skipUnavailable } from './support/engines.js';
 import { goldHash, putBlob, resetStorage, startTestStorage, testContext, usageBronzeFile, type TestStorage } from './support/pipeline.js';
 
 type GoldRow = {
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => {
-  if (engine.skipReason) return void it.skip(`skipped: ${engine.skipReason}`, () => {});
+  if (skipUnavailable(engine)) return;
   let wh: Warehouse;
   beforeEach(async () => {
     await resetStorage(storage.storage);

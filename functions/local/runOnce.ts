@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, toIsoDate } from '../core/dates.js';
-import { consoleLog } from '../core/log.js';
+import { consoleLog, type Log } from '../core/log.js';
 import { crmSampleCsv } from './sampleData.js';
 import { LocalHost } from './localHost.js';
 import { startUsageApiServer } from './usageApiServer.js';
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const dir = path.resolve(process.env.PIPELINE_LOCAL_DIR ?? '.local');
   const started = new Date();
   const yesterday = addDays(toIsoDate(started), -1);
-  const log = args.quiet ? { info: () => {}, warn: consoleLog('  ').warn, error: consoleLog('  ').error } : consoleLog('  ');
+  const verbose = consoleLog('  ');
+  const log: Log = args.quiet ? { info: () => {}, warn: (m, p) => verbose.warn(m, p), error: (m, p) => verbose.error(m, p) } : verbose;
 
   console.log(`Pipeline, local run: ${companies} companies × ${days} days, seed ${seed}; state in ${dir}`);
   const token = randomBytes(16).toString('hex'); // a throwaway token for the local API only

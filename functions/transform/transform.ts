@@ -13,7 +13,7 @@ import { container } from '../storage/blobStore.js';
 import { TABLES } from '../warehouse/catalog.js';
 import { parameterNames } from '../warehouse/sqlText.js';
 import type { SqlParams } from '../warehouse/warehouse.js';
-import { lookbackDays, MODELS, modelParameters, renderModelSql, type Changes } from './models.js';
+import { lookbackDays, MODELS, modelParameters, renderModelSql } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import type { TransformRequest } from './requests.js';
 

@@ -17,7 +17,7 @@ export interface SqlSession {
   /** Runs one statement; returns the number of rows it changed (when the engine reports it). */
   exec(sql: string, params?: SqlParams): Promise<number>;
   /** Runs one query and returns its rows with plain JS values (dates as `YYYY-MM-DD`, bigints as numbers when safe). */
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+  query<T extends object = Row>(sql: string, params?: SqlParams): Promise<T[]>;
   /**
    * Bulk-loads newline-delimited JSON (one object per line, keys = column names) into a table,
    * streaming: memory does not grow with the input. `constants` fill columns absent from the lines.

@@ -3,7 +3,7 @@
  * engines, one SQL text"): DuckDB always, SQL Server / Azure SQL when a test database is
  * configured, otherwise skipped with a visible reason.
  *
- * SQL Server is configured with (see also the README):
+ * SQL Server is configured with:
  *
  *   TEST_SQL_SERVER                    host name, e.g. localhost or myserver.database.windows.net
  *   TEST_SQL_DATABASE                  a SCRATCH database: every catalogue table in it is emptied
@@ -21,7 +21,7 @@
  * Usage in a suite:
  *
  *   describe.each(ENGINES)('$name', (engine) => {
- *     if (engine.skipReason) return void it.skip(`skipped: ${engine.skipReason}`, () => {});
+ *     if (skipUnavailable(engine)) return;
  *     let wh: Warehouse;
  *     beforeEach(async () => (wh = await engine.open()), engine.hookTimeoutMs);
  *     afterEach(() => wh.close(), engine.hookTimeoutMs);
@@ -36,6 +36,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { it } from 'vitest';
 import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
 import { ALL_TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
@@ -52,6 +53,18 @@ export interface TestEngine {
   hookTimeoutMs: number;
 }
 
+/**
+ * For an engine that cannot run here: registers a skipped test titled with the reason (shown by
+ * `--reporter=verbose`) and prints the reason while the suite is collected (the default reporter
+ * shows console output but not the titles of skipped tests). Returns true when skipped.
+ */
+export function skipUnavailable(engine: TestEngine): boolean {
+  if (!engine.skipReason) return false;
+  it.skip(`skipped: ${engine.skipReason}`, () => {});
+  console.warn(`skipped: ${engine.skipReason}`);
+  return true;
+}
+
 /** Empties every catalogue table (children first is not needed: the catalogue has no foreign keys). */
 export async function resetWarehouse(wh: Warehouse, tables: TableDef[] = ALL_TABLES): Promise<void> {
   for (const t of tables) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
@@ -63,7 +76,7 @@ function withCleanup(wh: Warehouse, cleanup: () => Promise<void>): Warehouse {
   return {
     engine: wh.engine,
     exec: (sql: string, params?: SqlParams) => wh.exec(sql, params),
-    query: <T extends Row = Row>(sql: string, params?: SqlParams) => wh.query<T>(sql, params),
+    query: <T extends object = Row>(sql: string, params?: SqlParams) => wh.query<T>(sql, params),
     loadJsonLines: (table: TableDef, lines: Readable, constants?: Record<string, string>) => wh.loadJsonLines(table, lines, constants),
     appendRows: (table: TableDef, rows: unknown[][]) => wh.appendRows(table, rows),
     transaction: <T>(fn: (tx: SqlSession) => Promise<T>) => wh.transaction(fn),
@@ -108,7 +121,7 @@ export function mssqlTestSettings(): Settings {
     AZURE_CLIENT_ID: env.AZURE_CLIENT_ID,
   };
   const defined = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined && v !== ''));
-  const settings = loadSettings(defined as NodeJS.ProcessEnv);
+  const settings = loadSettings(defined);
   // The tests empty every catalogue table: never point them at the app's own database.
   if (env.SQL_SERVER && env.SQL_DATABASE && env.SQL_SERVER === settings.SQL_SERVER && env.SQL_DATABASE === settings.SQL_DATABASE) {
     throw new Error('TEST_SQL_SERVER / TEST_SQL_DATABASE name the same database as SQL_SERVER / SQL_DATABASE: the tests empty its tables; use a scratch database');
@@ -193,6 +206,6 @@ export const ENGINES: TestEngine[] = [
     name: 'mssql',
     ...(mssqlConfigured ? {} : { skipReason: MSSQL_SKIP_REASON }),
     open: mssqlConfigured ? openMssqlForTest : () => Promise.reject(new Error(MSSQL_SKIP_REASON)),
-    hookTimeoutMs: 240_000,
+    hookTimeoutMs: 300_000,
   },
 ];

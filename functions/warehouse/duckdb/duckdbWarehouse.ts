@@ -65,6 +65,14 @@ function normalise(value: unknown, typeId: DuckDBTypeId): unknown {
   return value;
 }
 
+/** A scalar as text for the appender; anything else is a caller's mistake, said clearly. */
+function asText(v: unknown, column: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  throw new Error(`appendRows: column ${column} got a value that is not a scalar: ${JSON.stringify(v)}`);
+}
+
 class DuckDbSession implements SqlSession {
   constructor(protected readonly conn: DuckDBConnection, protected readonly tempDir: string) {}
 
@@ -74,7 +82,7 @@ class DuckDbSession implements SqlSession {
     return result.rowsChanged;
   }
 
-  async query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+  async query<T extends object = Row>(sql: string, params?: SqlParams): Promise<T[]> {
     const bound = bind(params);
     const reader = await this.conn.runAndReadAll(toDuckDbParameters(sql), bound.values, bound.types);
     const names = reader.columnNames();
@@ -118,7 +126,7 @@ class DuckDbSession implements SqlSession {
           if (v === null || v === undefined) return appender.appendNull();
           switch (c.type.kind) {
             case 'string':
-              return appender.appendVarchar(String(v));
+              return appender.appendVarchar(asText(v, c.name));
             case 'int':
               return appender.appendInteger(Number(v));
             case 'bigint':
@@ -128,9 +136,11 @@ class DuckDbSession implements SqlSession {
             case 'decimal':
               return appender.appendDouble(Number(v));
             case 'date':
-              return appender.appendDate(new DuckDBDateValue(Math.round(Date.parse(`${String(v)}T00:00:00Z`) / 86_400_000)));
+              return appender.appendDate(new DuckDBDateValue(Math.round(Date.parse(`${asText(v, c.name).slice(0, 10)}T00:00:00Z`) / 86_400_000)));
             case 'timestamp': {
-              const ms = v instanceof Date ? v.getTime() : Date.parse(String(v));
+              // timestamp text without a zone is UTC, like everything in the pipeline
+              const text = asText(v, c.name);
+              const ms = v instanceof Date ? v.getTime() : Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text.replace(' ', 'T')}Z`);
               return appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ms) * 1000n));
             }
           }
@@ -169,7 +179,7 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
   override exec(sql: string, params?: SqlParams): Promise<number> {
     return this.mutex.run(() => super.exec(sql, params));
   }
-  override query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+  override query<T extends object = Row>(sql: string, params?: SqlParams): Promise<T[]> {
     return this.mutex.run(() => super.query<T>(sql, params));
   }
   override loadJsonLines(table: TableDef, lines: Readable, constants?: Record<string, string>): Promise<number> {
@@ -194,9 +204,10 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
   }
 
   close(): Promise<void> {
-    return this.mutex.run(async () => {
+    return this.mutex.run(() => {
       this.conn.closeSync();
       this.instance.closeSync();
+      return Promise.resolve();
     });
   }
 }

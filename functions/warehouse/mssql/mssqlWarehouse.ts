@@ -179,13 +179,15 @@ function normaliseValue(value: unknown, type: unknown): unknown {
   return value;
 }
 
-function normaliseRows<T extends Row>(recordset: IRecordSet<Row>): T[] {
+function normaliseRows<T>(recordset: IRecordSet<Row>): T[] {
   const columns: IColumnMetadata = recordset.columns;
-  const names = Object.keys(columns);
   return recordset.map((raw) => {
     const row: Row = {};
-    for (const name of Object.keys(raw)) row[name] = names.includes(name) ? normaliseValue(raw[name], columns[name]!.type) : raw[name];
-    return row as T;
+    for (const name of Object.keys(raw)) {
+      const col = Object.hasOwn(columns, name) ? columns[name] : undefined;
+      row[name] = col ? normaliseValue(raw[name], col.type) : raw[name];
+    }
+    return row as unknown as T;
   });
 }
 
@@ -380,7 +382,8 @@ class MssqlSession implements SqlSession {
     });
   }
 
-  query<T extends Row = Row>(sqlText: string, params?: SqlParams): Promise<T[]> {
+  // (a looser constraint than the interface's `T extends Row`, so row interfaces work too)
+  query<T extends object = Row>(sqlText: string, params?: SqlParams): Promise<T[]> {
     return this.runStatement('query', async () => {
       const result = await bindAll(this.newRequest(), params).query<Row>(sqlText);
       // like DuckDB, the result of the last statement that returned rows
@@ -413,7 +416,7 @@ class MssqlSession implements SqlSession {
       if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`loadJsonLines ${table.schema}.${table.name}: line ${lineNo} is not a JSON object`);
       const record = obj as Record<string, unknown>;
       const where = `line ${lineNo}`;
-      batch.push(table.columns.map((c) => (constantValues.has(c.name) ? constantValues.get(c.name) : toBulkValue(table, c, record[c.name], where))));
+      batch.push(table.columns.map((c) => (constantValues.has(c.name) ? constantValues.get(c.name) : toBulkValue(table, c, Object.hasOwn(record, c.name) ? record[c.name] : null, where))));
       if (batch.length >= this.bulkBatchSize) {
         loaded += await this.bulk(table, batch);
         batch = [];
@@ -541,8 +544,9 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
 
   private constructor(
     private readonly pool: ConnectionPool,
-    private readonly retry: <T>(operation: string, fn: () => Promise<T>) => Promise<T>,
+    private readonly retry: Runner,
     bulkBatchSize: number,
+    private readonly state: { closed: boolean },
   ) {
     super(() => new sql.Request(pool), retry, bulkBatchSize);
   }
@@ -565,10 +569,17 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     pool.on('error', (err: unknown) => log.warn('SQL connection pool error', errorSummary(err)));
 
     const policy = options.retry ?? DEFAULT_RETRY;
-    const retry = <T>(operation: string, fn: () => Promise<T>) => withTransientRetry(operation, fn, { policy, log, loginErrorNumber: loginErrors.lookup });
+    const state = { closed: false };
+    // after close(), mssql answers ECONNCLOSED: fail at once instead of retrying a closed pool
+    const ifOpen = <T>(operation: string, fn: () => Promise<T>) => () => {
+      if (state.closed) return Promise.reject(new Error(`SQL ${operation}: the warehouse is closed`));
+      return fn();
+    };
+    const retry = <T>(operation: string, fn: () => Promise<T>) =>
+      withTransientRetry(operation, ifOpen(operation, fn), { policy, log, loginErrorNumber: loginErrors.lookup });
 
     await retry('connect', () => pool.connect());
-    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH);
+    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state);
     try {
       await wh.bootstrap();
     } catch (err) {
@@ -655,7 +666,9 @@ IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 6
     return this.retry('append rows', () => this.sessionTransaction((tx) => tx.appendRows(table, rows), false));
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    if (this.state.closed) return;
+    this.state.closed = true;
+    await this.pool.close();
   }
 }
