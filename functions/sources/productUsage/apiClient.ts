@@ -141,13 +141,14 @@ export async function fetchUsageDate(date: IsoDate, options: UsageClientOptions)
   const random = options.random ?? Math.random;
   const base = options.baseUrl.replace(/\/+$/, '') + USAGE_API_PATH;
   const shownBase = displayBase(options.baseUrl) + USAGE_API_PATH;
-  const request = `GET ${shownBase}?date=${date}&page_size=${options.pageSize}`;
+  const query = `?date=${encodeURIComponent(date)}&page_size=${options.pageSize}`;
+  const request = `GET ${shownBase}${query}`;
   const headers = { authorization: `Bearer ${options.token}`, accept: 'application/json' };
   let attempts = 0;
 
   const pageUrls = (cursor: string | null) => {
-    const query = `?date=${date}&page_size=${options.pageSize}` + (cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`);
-    return { url: base + query, shown: shownBase + query };
+    const pageQuery = query + (cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`);
+    return { url: base + pageQuery, shown: shownBase + pageQuery };
   };
 
   /** One HTTP request, classified. Throws only when the caller's signal aborted the pull. */
@@ -175,7 +176,7 @@ export async function fetchUsageDate(date: IsoDate, options: UsageClientOptions)
       return { kind: 'page', records: checked.page.records, nextCursor: checked.page.next_cursor };
     } catch (err) {
       if (options.signal?.aborted) throw err;
-      const e = err as Error;
+      const e = err instanceof Error ? err : new Error(String(err));
       const problem = e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `network error: ${e.message}${causeText(e)}`;
       return { kind: 'retry', status: undefined, problem };
     }
