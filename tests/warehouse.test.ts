@@ -242,6 +242,29 @@ describe.each(ENGINES)('$name engine', (engine) => {
       expect(await wh.query(`SELECT COUNT(*) AS n FROM bronze.product_usage`)).toEqual([{ n: 0 }]);
     });
 
+    it('loads many inputs in one call, each with its own constants, opening them on demand', async () => {
+      const opened: number[] = [];
+      const part = (i: number, rows: number) => ({
+        open: () => {
+          opened.push(i);
+          const text = Array.from({ length: rows }, (_v, r) => JSON.stringify({ company_id: `c${r}`, activity_date: '2024-02-29', active_users: i, events: r, _row_number: r + 1 })).join('\n');
+          return Promise.resolve(byteStream(text));
+        },
+        constants: { _source_file: `src${i}`, _ingested_at: '2024-03-01 00:00:00.000', _bronze_file: `bronze/file${i}` },
+      });
+      expect(await wh.loadJsonLinesMany(USAGE, [])).toBe(0);
+      expect(opened).toEqual([]);
+      const n = await wh.loadJsonLinesMany(USAGE, [part(1, 3), part(2, 0), part(3, 5)]);
+      expect(n).toBe(8);
+      expect(opened.sort()).toEqual([1, 2, 3]);
+      expect(
+        await wh.query(`SELECT _bronze_file, _source_file, COUNT(*) AS n, MIN(active_users) AS lo, MAX(active_users) AS hi FROM bronze.product_usage GROUP BY _bronze_file, _source_file ORDER BY _bronze_file`),
+      ).toEqual([
+        { _bronze_file: 'bronze/file1', _source_file: 'src1', n: 3, lo: 1, hi: 1 },
+        { _bronze_file: 'bronze/file3', _source_file: 'src3', n: 5, lo: 3, hi: 3 },
+      ]);
+    });
+
     it(
       'streams 200,000 lines: row count and sums are exact',
       async () => {

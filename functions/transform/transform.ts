@@ -82,8 +82,9 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
   const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
   try {
     let rowsLoaded = 0;
-    for (const file of newFiles) {
-      const loaded = await run.step(`load ${file.path}`, () => loadBronzeFile(ctx, run.runId, file));
+    for (const batch of loadBatches(newFiles)) {
+      const name = `load ${batch[0]!.source.name}: ${batch.length} file${batch.length > 1 ? 's' : ''} (${batch[0]!.path}${batch.length > 1 ? ' …' : ''})`;
+      const loaded = await run.step(name, () => loadBronzeFiles(ctx, run.runId, batch));
       rowsLoaded += loaded.rowsOut;
     }
 
@@ -162,40 +163,67 @@ async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** Files of one source per batch, so each batch is one bulk statement and one transaction. */
+const FILES_PER_BATCH = 100;
+
+function loadBatches(files: BronzeFile[]): BronzeFile[][] {
+  const batches: BronzeFile[][] = [];
+  for (const source of BRONZE_SOURCES) {
+    const own = files.filter((f) => f.source === source);
+    for (let i = 0; i < own.length; i += FILES_PER_BATCH) batches.push(own.slice(i, i + FILES_PER_BATCH));
+  }
+  return batches;
+}
+
 /**
- * Loads one bronze blob, replacing whatever an earlier version of it loaded, and leaves a request
- * for the dates it touched (old and new content), all in one transaction.
+ * Loads a batch of bronze blobs of one source, replacing whatever earlier versions of them
+ * loaded, and leaves a request for the dates they touched (old and new content), all in one
+ * transaction: the batch is loaded whole or not at all.
  */
-async function loadBronzeFile(ctx: PipelineContext, runId: string, file: BronzeFile): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
-  const bronzeFile = `bronze/${file.path}`;
-  const table = file.source.table;
-  const dateCol = file.source.dateColumn;
-  const dateRangeSql = `SELECT MIN(CAST(${dateCol} AS DATE)) AS min_date, MAX(CAST(${dateCol} AS DATE)) AS max_date FROM ${table.schema}.${table.name} WHERE _bronze_file = @f`;
-  const download = await container(ctx.storage, 'bronze').getBlobClient(file.path).download(0, undefined, { conditions: { ifMatch: file.etag } });
+async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: BronzeFile[]): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
+  const source = files[0]!.source;
+  const table = source.table;
+  const target = `${table.schema}.${table.name}`;
+  const bronze = container(ctx.storage, 'bronze');
+  // `@f0, @f1, …`: placeholders generated here; the file names are bound as parameters
+  const fileParams: SqlParams = {};
+  const inList = files.map((f, i) => ((fileParams[`f${i}`] = `bronze/${f.path}`), `@f${i}`)).join(', ');
+  const rangesSql = `SELECT _bronze_file, MIN(CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS row_count
+                     FROM ${target} WHERE _bronze_file IN (${inList}) GROUP BY _bronze_file`;
+  type FileRange = { _bronze_file: string; min_date: string; max_date: string; row_count: number };
 
   return ctx.warehouse.transaction(async (tx) => {
-    const before = (await tx.query<{ min_date: string | null; max_date: string | null }>(dateRangeSql, { f: bronzeFile }))[0];
-    await tx.exec(`DELETE FROM ${table.schema}.${table.name} WHERE _bronze_file = @f`, { f: bronzeFile });
-    const rows = await tx.loadJsonLines(table, download.readableStreamBody as Readable, { _bronze_file: bronzeFile });
-    const after = (await tx.query<{ min_date: string | null; max_date: string | null }>(dateRangeSql, { f: bronzeFile }))[0];
+    const before = await tx.query<FileRange>(rangesSql, fileParams);
+    await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
+    const rows = await tx.loadJsonLinesMany(
+      table,
+      files.map((f) => ({
+        open: async () => (await bronze.getBlobClient(f.path).download(0, undefined, { conditions: { ifMatch: f.etag } })).readableStreamBody as Readable,
+        constants: { _bronze_file: `bronze/${f.path}` },
+      })),
+    );
+    const after = await tx.query<FileRange>(rangesSql, fileParams);
     let range: DateRange | undefined;
-    if (before?.min_date) range = unionRange(range, { from: before.min_date, to: before.max_date! });
-    if (after?.min_date) range = unionRange(range, { from: after.min_date, to: after.max_date! });
+    for (const r of [...before, ...after]) range = unionRange(range, { from: r.min_date, to: r.max_date });
 
-    await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file = @f`, { f: bronzeFile });
-    await tx.exec(
-      `INSERT INTO ops.loaded_files (bronze_file, source, etag, row_count, min_date, max_date, loaded_at, run_id)
-       VALUES (@f, @source, @etag, @rows, CAST(@min_date AS DATE), CAST(@max_date AS DATE), @now, @run_id)`,
-      { f: bronzeFile, source: file.source.name, etag: file.etag, rows, min_date: after?.min_date ?? null, max_date: after?.max_date ?? null, now: ctx.now(), run_id: runId },
+    const loaded = new Map(after.map((r) => [r._bronze_file, r]));
+    await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file IN (${inList})`, fileParams);
+    const now = ctx.now();
+    await tx.appendRows(
+      TABLES.loadedFiles,
+      files.map((f) => {
+        const r = loaded.get(`bronze/${f.path}`);
+        return [`bronze/${f.path}`, source.name, f.etag, r?.row_count ?? 0, r?.min_date ?? null, r?.max_date ?? null, now, runId];
+      }),
     );
     if (range) {
       await tx.exec(
         `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
          VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
-        { id: randomUUID(), source: file.source.name, date_from: range.from, date_to: range.to, reason: `load ${bronzeFile}`, now: ctx.now() },
+        { id: randomUUID(), source: source.name, date_from: range.from, date_to: range.to, reason: `load of ${files.length} ${source.name} file(s)`, now },
       );
     }
-    return { rowsIn: rows, rowsOut: rows, detail: { etag: file.etag, dates: range ?? null } };
+    return { rowsIn: rows, rowsOut: rows, detail: { files: files.length, dates: range ?? null } };
   });
 }
 

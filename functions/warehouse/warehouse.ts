@@ -13,6 +13,12 @@ export type SqlValue = string | number | bigint | boolean | Date | null;
 export type SqlParams = Record<string, SqlValue>;
 export type Row = Record<string, unknown>;
 
+/** One input of a multi-file load: its lines (opened when needed) and its constant columns. */
+export interface JsonLinesPart {
+  open: () => Promise<Readable>;
+  constants: Record<string, string>;
+}
+
 export interface SqlSession {
   /** Runs one statement; returns the number of rows it changed (when the engine reports it). */
   exec(sql: string, params?: SqlParams): Promise<number>;
@@ -25,6 +31,12 @@ export interface SqlSession {
    * bulk copy in batches.
    */
   loadJsonLines(table: TableDef, lines: Readable, constants?: Record<string, string>): Promise<number>;
+  /**
+   * `loadJsonLines` for many inputs at once, each with its own constants, in one statement where
+   * the engine can (DuckDB reads all the files in one scan). Streams are opened one at a time, on
+   * demand. Returns the rows loaded in all.
+   */
+  loadJsonLinesMany(table: TableDef, parts: JsonLinesPart[]): Promise<number>;
   /** Bulk-appends rows given as arrays in the table's column order. */
   appendRows(table: TableDef, rows: unknown[][]): Promise<number>;
 }

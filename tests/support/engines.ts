@@ -41,7 +41,7 @@ import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
 import { ALL_TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
-import type { EngineName, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
+import type { EngineName, JsonLinesPart, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
 
 export interface TestEngine {
   name: EngineName;
@@ -78,6 +78,7 @@ function withCleanup(wh: Warehouse, cleanup: () => Promise<void>): Warehouse {
     exec: (sql: string, params?: SqlParams) => wh.exec(sql, params),
     query: <T extends object = Row>(sql: string, params?: SqlParams) => wh.query<T>(sql, params),
     loadJsonLines: (table: TableDef, lines: Readable, constants?: Record<string, string>) => wh.loadJsonLines(table, lines, constants),
+    loadJsonLinesMany: (table: TableDef, parts: JsonLinesPart[]) => wh.loadJsonLinesMany(table, parts),
     appendRows: (table: TableDef, rows: unknown[][]) => wh.appendRows(table, rows),
     transaction: <T>(fn: (tx: SqlSession) => Promise<T>) => wh.transaction(fn),
     close: () =>

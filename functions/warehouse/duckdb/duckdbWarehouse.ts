@@ -24,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import type { TableDef } from '../catalog.js';
 import { bootstrapBatches, columnType } from '../ddl.js';
 import { splitStatements, toDuckDbParameters } from '../sqlText.js';
-import type { Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
+import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 
 /** Serialises use of the single connection, so a transaction never interleaves with other work. */
 class Mutex {
@@ -94,21 +94,51 @@ class DuckDbSession implements SqlSession {
     });
   }
 
-  async loadJsonLines(table: TableDef, lines: Readable, constants: Record<string, string> = {}): Promise<number> {
-    // The engine's own JSON reader is several times faster than parsing in JS; the stream goes
-    // to a temporary file first (DuckDB cannot read a Node stream), so memory stays flat.
+  loadJsonLines(table: TableDef, lines: Readable, constants: Record<string, string> = {}): Promise<number> {
+    return this.loadParts(table, [{ open: () => Promise.resolve(lines), constants }]);
+  }
+
+  loadJsonLinesMany(table: TableDef, parts: JsonLinesPart[]): Promise<number> {
+    return this.loadParts(table, parts);
+  }
+
+  // Not overridden by the warehouse's locking wrappers, so both entry points can share it.
+  private async loadParts(table: TableDef, parts: JsonLinesPart[]): Promise<number> {
+    if (parts.length === 0) return 0;
+    const constantNames = Object.keys(parts[0]!.constants);
+    for (const p of parts) {
+      if (Object.keys(p.constants).join() !== constantNames.join()) throw new Error(`loadJsonLinesMany ${table.schema}.${table.name}: every part must give the same constant columns`);
+    }
+    for (const name of constantNames) {
+      if (!table.columns.some((c) => c.name === name)) throw new Error(`loadJsonLines: ${table.schema}.${table.name} has no column ${name} (given as a constant)`);
+    }
+    // The engine's own JSON reader is several times faster than parsing in JS; streams go to
+    // temporary files first (DuckDB cannot read a Node stream), so memory stays flat, and one
+    // INSERT reads them all: the per-statement cost is paid once, not once per file.
     await mkdir(this.tempDir, { recursive: true });
     const dir = await mkdtemp(path.join(this.tempDir, 'load-'));
-    const file = path.join(dir, 'rows.jsonl');
     try {
-      await pipeline(lines, createWriteStream(file));
-      const fromFile = table.columns.filter((c) => !(c.name in constants));
+      const files = parts.map((_p, i) => path.join(dir, `part-${i}.jsonl`));
+      let next = 0;
+      const writer = async () => {
+        for (let i = next++; i < parts.length; i = next++) await pipeline(await parts[i]!.open(), createWriteStream(files[i]!));
+      };
+      await Promise.all(Array.from({ length: Math.min(4, parts.length) }, writer));
+
+      const fromFile = table.columns.filter((c) => !constantNames.includes(c.name));
       const columnsSpec = fromFile.map((c) => `${c.name}: '${columnType('duckdb', c.type)}'`).join(', ');
-      const selectList = table.columns.map((c) => (c.name in constants ? `$${c.name} AS ${c.name}` : c.name)).join(', ');
-      const sql =
+      const params: SqlParams = {};
+      const fileList = files.map((f, i) => ((params[`file${i}`] = f), `$file${i}`)).join(', ');
+      const selectList = table.columns.map((c) => (constantNames.includes(c.name) ? `k.${c.name}` : `r.${c.name}`)).join(', ');
+      let sql =
         `INSERT INTO ${table.schema}.${table.name} (${table.columns.map((c) => c.name).join(', ')}) ` +
-        `SELECT ${selectList} FROM read_json($file, format = 'newline_delimited', columns = {${columnsSpec}})`;
-      const { values, types } = bind({ ...constants, file });
+        `SELECT ${selectList} FROM read_json([${fileList}], format = 'newline_delimited', filename = '_load_file', columns = {${columnsSpec}}) r`;
+      if (constantNames.length > 0) {
+        // each file's constants, joined on the file the row was read from
+        const rows = parts.map((p, i) => `($file${i}, ${constantNames.map((n, j) => ((params[`k${i}_${j}`] = p.constants[n]!), `$k${i}_${j}`)).join(', ')})`);
+        sql += ` JOIN (VALUES ${rows.join(', ')}) k(_load_file, ${constantNames.join(', ')}) ON k._load_file = r._load_file`;
+      }
+      const { values, types } = bind(params);
       const result = await this.conn.run(sql, values, types);
       return result.rowsChanged;
     } finally {
@@ -184,6 +214,9 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
   }
   override loadJsonLines(table: TableDef, lines: Readable, constants?: Record<string, string>): Promise<number> {
     return this.mutex.run(() => super.loadJsonLines(table, lines, constants));
+  }
+  override loadJsonLinesMany(table: TableDef, parts: JsonLinesPart[]): Promise<number> {
+    return this.mutex.run(() => super.loadJsonLinesMany(table, parts));
   }
   override appendRows(table: TableDef, rows: unknown[][]): Promise<number> {
     return this.mutex.run(() => super.appendRows(table, rows));

@@ -24,7 +24,7 @@ import { consoleLog, type Log } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
 import { bootstrapBatches } from '../ddl.js';
-import type { Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
+import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 
 // ---- transient errors and retry ------------------------------------------------------------
 
@@ -393,6 +393,13 @@ class MssqlSession implements SqlSession {
     });
   }
 
+  /** Bulk copy has no multi-file form: the parts load one after another (in the caller's transaction). */
+  async loadJsonLinesMany(table: TableDef, parts: JsonLinesPart[]): Promise<number> {
+    let rows = 0;
+    for (const part of parts) rows += await this.loadJsonLines(table, await part.open(), part.constants);
+    return rows;
+  }
+
   async loadJsonLines(table: TableDef, lines: Readable, constants: Record<string, string> = {}): Promise<number> {
     for (const name of Object.keys(constants)) {
       if (!table.columns.some((c) => c.name === name)) throw new Error(`loadJsonLines: ${table.schema}.${table.name} has no column ${name} (given as a constant)`);
@@ -658,6 +665,11 @@ IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 6
   /** All batches in one transaction: all rows or none. The stream cannot be replayed, so only `begin` is retried. */
   override loadJsonLines(table: TableDef, lines: Readable, constants?: Record<string, string>): Promise<number> {
     return this.transaction((tx) => tx.loadJsonLines(table, lines, constants));
+  }
+
+  /** All parts in one transaction: all rows or none. */
+  override loadJsonLinesMany(table: TableDef, parts: JsonLinesPart[]): Promise<number> {
+    return this.transaction((tx) => tx.loadJsonLinesMany(table, parts));
   }
 
   /** All batches in one transaction; the rows are in memory, so a transient failure re-runs the whole unit. */
