@@ -4,6 +4,7 @@
  * messages from the same queues (with the host's retry and poison-queue behaviour), timers,
  * and BlobCreated events for new uploads in `landing`.
  */
+import './quietFunctionsTestMode.js'; // first: before anything loads @azure/functions
 import funcs from '@azure/functions';
 import path from 'node:path';
 import type { PipelineContext } from '../core/context.js';

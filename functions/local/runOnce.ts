@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, toIsoDate } from '../core/dates.js';
 import { consoleLog, type Log } from '../core/log.js';
+import { container } from '../storage/blobStore.js';
 import { crmSampleCsv } from './sampleData.js';
 import { LocalHost } from './localHost.js';
 import { startUsageApiServer } from './usageApiServer.js';
@@ -77,33 +78,50 @@ async function main(): Promise<void> {
 
 async function printSummary(host: LocalHost, since: Date): Promise<void> {
   const wh = host.ctx.warehouse;
-  const runs = await wh.query<{ kind: string; status: string; n: number; rows_in: number | null; rows_out: number | null; rows_rejected: number | null }>(
-    `SELECT kind, status, COUNT(*) AS n, SUM(rows_in) AS rows_in, SUM(rows_out) AS rows_out, SUM(rows_rejected) AS rows_rejected
-     FROM ops.pipeline_runs WHERE started_at >= @since GROUP BY kind, status ORDER BY kind, status`,
+  type Totals = { runs: number; failed: number; rows_in: number | null; rows_out: number | null; rows_rejected: number | null };
+  const totals = async (kind: string) =>
+    (
+      await wh.query<Totals>(
+        `SELECT COUNT(*) AS runs, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                SUM(rows_in) AS rows_in, SUM(rows_out) AS rows_out, SUM(rows_rejected) AS rows_rejected
+         FROM ops.pipeline_runs WHERE kind = @kind AND started_at >= @since`,
+        { kind, since },
+      )
+    )[0]!;
+  const upload = await totals('upload_ingest');
+  const usage = await totals('usage_ingest');
+  const transform = await totals('transform');
+  const files = await wh.query<{ landing_file: string; status: string; quarantine_file: string | null; reason: string | null }>(
+    `SELECT landing_file, status, quarantine_file, reason FROM ops.file_ingests WHERE ingested_at >= @since`,
     { since },
   );
-  const quarantineFiles = await wh.query<{ quarantine_file: string; rows_quarantined: number }>(
-    `SELECT quarantine_file, rows_quarantined FROM ops.file_ingests WHERE ingested_at >= @since AND quarantine_file IS NOT NULL`,
-    { since },
-  );
+  const usageRejects: string[] = [];
+  for await (const b of container(host.storage, 'quarantine').listBlobsFlat({ prefix: 'product_usage/' })) {
+    if ((b.properties.lastModified ?? since) >= since) usageRejects.push(`quarantine/${b.name}`);
+  }
   const [gold] = await wh.query<{ rows: number; companies: number; first_date: string | null; last_date: string | null }>(
     `SELECT COUNT(*) AS rows, COUNT(DISTINCT company_id) AS companies, MIN(activity_date) AS first_date, MAX(activity_date) AS last_date FROM gold.fact_company_activity_daily`,
   );
-  const [churn] = await wh.query<{ at_risk: number }>(
-    `SELECT COUNT(*) AS at_risk FROM gold.fact_company_activity_daily
-     WHERE is_churn_risk AND activity_date = (SELECT MAX(activity_date) FROM gold.fact_company_activity_daily)`,
+  const atRisk = await wh.query<{ company_id: string }>(
+    `SELECT company_id FROM gold.fact_company_activity_daily
+     WHERE is_churn_risk AND activity_date = (SELECT MAX(activity_date) FROM gold.fact_company_activity_daily) ORDER BY company_id`,
   );
-  const line = (label: string, value: string) => console.log(`  ${label.padEnd(30)} ${value}`);
+
+  const n = (v: number | null) => (v ?? 0).toLocaleString('en-US');
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
   console.log('');
-  for (const r of runs) {
-    line(`${r.kind} runs (${r.status})`, `${r.n}: ${r.rows_in ?? 0} rows in, ${r.rows_out ?? 0} landed/out, ${r.rows_rejected ?? 0} quarantined`);
+  line('CRM upload', upload.rows_in !== null ? `${n(upload.rows_in)} rows: ${n(upload.rows_out)} landed in bronze, ${n(upload.rows_rejected)} quarantined` : 'the file was already ingested (same bytes): nothing to do');
+  for (const f of files) {
+    if (f.status === 'rejected') line('', `${f.landing_file} rejected whole: ${f.reason ?? ''}`);
+    else if (f.quarantine_file) line('', `bad rows, each with line, field and reason: ${f.quarantine_file}`);
   }
-  for (const q of quarantineFiles) line('quarantined rows', `${q.rows_quarantined} in ${q.quarantine_file}`);
-  line('usage rejects', 'quarantine/product_usage/activity_date=*/usage.rejected.jsonl');
-  line('gold rows', `${gold?.rows ?? 0} (${gold?.companies ?? 0} companies, ${gold?.first_date ?? '-'} … ${gold?.last_date ?? '-'})`);
-  line('at churn risk on last day', `${churn?.at_risk ?? 0} companies (${gold?.last_date ?? '-'})`);
-  line('warehouse', `${host.ctx.settings.duckdbPath} (tables bronze.*, silver.*, gold.*, ops.*)`);
-  console.log('\nRe-run `npm start` for an incremental run; `npm run dev` keeps the local host running.');
+  line('usage pull', usage.rows_in ? `${n(usage.rows_in)} records: ${n(usage.rows_out)} landed in bronze, ${n(usage.rows_rejected)} quarantined` : 'nothing new (watermark is at yesterday)');
+  if (usageRejects.length) line('', `bad records: ${usageRejects.length} file(s) like ${usageRejects[0]}`);
+  line('transform', transform.runs ? `${n(transform.rows_in)} bronze rows loaded, ${n(transform.rows_out)} gold rows rebuilt${transform.failed ? `, ${transform.failed} FAILED run(s)` : ''}` : 'nothing to do');
+  line('gold', `${n(gold?.rows ?? 0)} rows in gold.fact_company_activity_daily: ${gold?.companies ?? 0} companies, ${gold?.first_date ?? '-'} … ${gold?.last_date ?? '-'}`);
+  line('churn risk', `${atRisk.length} companies on ${gold?.last_date ?? '-'}${atRisk.length ? `: ${atRisk.slice(0, 8).map((r) => r.company_id).join(', ')}${atRisk.length > 8 ? ', …' : ''}` : ''}`);
+  line('warehouse', `${host.ctx.settings.duckdbPath} (bronze.*, silver.*, gold.*, ops.* — runs in ops.pipeline_runs)`);
+  console.log('\nRun `npm start` again for an incremental run; `npm run dev` keeps the local host running.');
 }
 
 main().catch((err: unknown) => {

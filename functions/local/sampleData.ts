@@ -5,6 +5,7 @@
  * usage API (`C000001` …); two more companies exist only in the CRM.
  */
 import { addDays, dateRange, type IsoDate } from '../core/dates.js';
+import { companyId } from './usageApiServer.js';
 
 /** Small, fast, seedable PRNG (mulberry32). */
 export function prng(seed: number): () => number {
@@ -16,10 +17,6 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export function companyId(index: number): string {
-  return `C${String(index).padStart(6, '0')}`;
 }
 
 const COUNTRIES = ['DE', 'FR', 'GB', 'US', 'NL', 'ES', 'SE', 'PL'];

@@ -1,10 +1,8 @@
 /** Every source the pipeline knows. The landing folder name selects the upload source. */
 import { crmCompanyDaily } from './crmCompanyDaily/contract.js';
+import { USAGE_SOURCE } from './productUsage/contract.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
 import type { UploadSource } from './uploadSource.js';
-
-/** The pulled source (see sources/productUsage). */
-export const PRODUCT_USAGE_SOURCE = 'product_usage';
 
 export const UPLOAD_SOURCES: readonly UploadSource[] = [crmCompanyDaily];
 
@@ -22,5 +20,5 @@ export interface BronzeSource {
 
 export const BRONZE_SOURCES: readonly BronzeSource[] = [
   { name: crmCompanyDaily.name, table: crmCompanyDaily.bronzeTable, dateColumn: 'snapshot_date' },
-  { name: PRODUCT_USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date' },
+  { name: USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date' },
 ];

@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../core/settings.js';
 import { addDays, type DateRange } from '../core/dates.js';
+import { crmCompanyDaily } from '../sources/crmCompanyDaily/contract.js';
+import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
 import { SQL_DIR } from '../warehouse/ddl.js';
 import { fillIntegerSlots, splitStatements } from '../warehouse/sqlText.js';
@@ -29,8 +31,8 @@ export interface ModelDef {
   affectedDates(changes: Changes, settings: Settings): DateRange | undefined;
 }
 
-const CRM = 'crm_company_daily';
-const USAGE = 'product_usage';
+const CRM = crmCompanyDaily.name;
+const USAGE = USAGE_SOURCE;
 
 /** Days before a gold row that its windows read (7-day sums, churn inactivity window). */
 export function lookbackDays(settings: Settings): number {

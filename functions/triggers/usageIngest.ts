@@ -4,7 +4,7 @@ import { runUsageIngest } from '../ingest/usageIngest.js';
 import { pipelineContextFor } from './hostContext.js';
 
 export async function usageIngestHandler(_timer: Timer, context: InvocationContext): Promise<void> {
-  await runUsageIngest(await pipelineContextFor(context));
+  await runUsageIngest(await pipelineContextFor(context), { triggerName: 'usageIngest timer' });
 }
 
 app.timer('usageIngest', { schedule: process.env.USAGE_INGEST_SCHEDULE ?? '0 0 2 * * *', handler: usageIngestHandler });

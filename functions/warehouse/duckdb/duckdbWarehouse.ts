@@ -25,16 +25,7 @@ import type { TableDef } from '../catalog.js';
 import { bootstrapBatches, columnType } from '../ddl.js';
 import { splitStatements, toDuckDbParameters } from '../sqlText.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
-
-/** Serialises use of the single connection, so a transaction never interleaves with other work. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
+import { Mutex } from '../../core/mutex.js';
 
 function bindValue(v: SqlValue): { value: DuckDBValue; type: DuckDBType } {
   if (v === null) return { value: null, type: VARCHAR };

@@ -25,6 +25,7 @@ import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
 import { bootstrapBatches } from '../ddl.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
+import { Mutex } from '../../core/mutex.js';
 
 // ---- transient errors and retry ------------------------------------------------------------
 
@@ -338,20 +339,6 @@ async function* readLines(stream: Readable): AsyncGenerator<string> {
   }
   rest += decoder.end();
   if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
-}
-
-/** Serialises work on one connection: an mssql transaction runs one request at a time. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-  /** Resolves once everything queued so far has finished. */
-  idle(): Promise<void> {
-    return this.tail.then(() => undefined);
-  }
 }
 
 // ---- sessions -------------------------------------------------------------------------------
