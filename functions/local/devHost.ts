@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const schedule = host.ctx.settings.USAGE_INGEST_SCHEDULE;
   console.log(`Local host running (state in ${dir}). Ctrl-C stops it.
   landing:     drop CSV files into ${inbox}/<source>/ or upload to the landing container
-  storage:     ${host.connectionString}
+  storage:     ${host.connectionString.replace(/AccountKey=[^;]+;/, 'AccountKey=<Azurite development key>;')}
   usage timer: "${schedule}" (NCRONTAB, UTC)${env.USAGE_API_BASE_URL ? `; local usage API at ${env.USAGE_API_BASE_URL}` : ''}`);
 
   const seen = new Map<string, string>(); // landing blob → etag already announced
