@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dateRange } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
+import { MODELS } from '../functions/transform/models.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
@@ -95,6 +96,12 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     expect(g.get('C 2024-01-03')).toMatchObject({ company_name: 'Gamma', active_users: 0, active_users_7d: 0 });
     // nothing after the latest ingested activity date
     expect([...g.values()].every((r) => r.activity_date <= '2024-01-25')).toBe(true);
+    // every model's key is unique (DuckDB does not enforce it; see enforcesKey)
+    for (const model of MODELS) {
+      const key = model.table.key!.join(', ');
+      const dupes = await wh.query(`SELECT ${key}, COUNT(*) AS n FROM ${model.name} GROUP BY ${key} HAVING COUNT(*) > 1`);
+      expect(dupes, model.name).toEqual([]);
+    }
   });
 
   it('flags churn risk on the right dates, as of each row', async () => {

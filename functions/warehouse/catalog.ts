@@ -99,7 +99,7 @@ export const TABLES = {
     schema: 'silver',
     name: 'fact_company_usage_daily',
     description: 'Daily usage per company; the latest pull of a date wins.',
-    key: ['company_id', 'activity_date'],
+    key: ['activity_date', 'company_id'], // date first: models rebuild by date range
     columns: [
       req('company_id', string(100)),
       req('activity_date', date),
@@ -123,7 +123,7 @@ export const TABLES = {
     schema: 'gold',
     name: 'fact_company_activity_daily',
     description: 'One row per company per calendar day: CRM attributes as known that day, usage, rolling 7-day sums, churn flag.',
-    key: ['company_id', 'activity_date'],
+    key: ['activity_date', 'company_id'], // date first: models rebuild by date range
     columns: [
       req('activity_date', date),
       req('company_id', string(100)),
