@@ -10,6 +10,33 @@ import type { AcceptedRow, FileContext, RowProblem, UploadSource } from '../uplo
 
 const text = (max: number) => z.string().max(max, `longer than ${max} characters`);
 
+/** Exports repeat the same dates and times on many rows: remember the last few thousand answers. */
+function memoised<T>(fn: (v: string) => T, capacity = 20_000): (v: string) => T {
+  const cache = new Map<string, T>();
+  return (v) => {
+    let hit = cache.get(v);
+    if (hit === undefined && !cache.has(v)) {
+      if (cache.size >= capacity) cache.clear();
+      hit = fn(v);
+      cache.set(v, hit);
+    }
+    return hit as T;
+  };
+}
+
+/** UTC text for an ISO 8601 date or date-time, or undefined when it is not one. */
+const normaliseTimestamp = memoised((v: string): string | undefined => {
+  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const isDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(v);
+  if (!isDateOnly && !isDateTime) return undefined;
+  if (isDateOnly && !isIsoDate(v)) return undefined;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v);
+  const ms = Date.parse(isDateOnly ? `${v}T00:00:00Z` : `${v.replace(' ', 'T')}${hasZone ? '' : 'Z'}`);
+  return Number.isNaN(ms) ? undefined : sqlTimestampText(new Date(ms));
+});
+
+const isValidDate = memoised(isIsoDate);
+
 /**
  * ISO 8601 date or date-time (with `Z` or an offset; none means UTC), normalised to UTC text.
  * Empty means no value (for last_contact_at: never contacted).
@@ -17,19 +44,12 @@ const text = (max: number) => z.string().max(max, `longer than ${max} characters
 const optionalTimestampText = z.string().transform((value, ctx): string | null => {
   const v = value.trim();
   if (v === '') return null;
-  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
-  const isDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(v);
-  if (!isDateOnly && !isDateTime) {
+  const normalised = normaliseTimestamp(v);
+  if (normalised === undefined) {
     ctx.addIssue({ code: 'custom', message: `not an ISO 8601 date or date-time: "${value}"` });
     return z.NEVER;
   }
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v);
-  const ms = Date.parse(isDateOnly ? `${v}T00:00:00Z` : `${v.replace(' ', 'T')}${hasZone ? '' : 'Z'}`);
-  if (Number.isNaN(ms) || (isDateOnly && !isIsoDate(v))) {
-    ctx.addIssue({ code: 'custom', message: `not a valid date-time: "${value}"` });
-    return z.NEVER;
-  }
-  return sqlTimestampText(new Date(ms));
+  return normalised;
 });
 
 const rowSchema = z.object({
@@ -38,7 +58,7 @@ const rowSchema = z.object({
   country: text(100),
   industry_tag: text(200),
   last_contact_at: optionalTimestampText,
-  snapshot_date: z.string().refine(isIsoDate, { error: (issue) => `not a date as YYYY-MM-DD: "${String(issue.input)}"` }).optional(),
+  snapshot_date: z.string().refine(isValidDate, { error: (issue) => `not a date as YYYY-MM-DD: "${String(issue.input)}"` }).optional(),
 });
 
 export const crmCompanyDaily: UploadSource = {
