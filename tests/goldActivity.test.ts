@@ -9,7 +9,7 @@ import { MODELS } from '../functions/transform/models.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
-import { goldHash, putBlob, resetStorage, startTestStorage, testContext, usageBronzeFile, type TestStorage } from './support/pipeline.js';
+import { goldHash, putBlob, resetStorage, startTestStorage, testContext, putUsageBronzeFile, type TestStorage } from './support/pipeline.js';
 
 type GoldRow = {
   activity_date: string;
@@ -68,7 +68,7 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     await putBlob(storage.storage, 'landing', 'crm_company_daily/crm.csv', CRM);
     await runUploadIngest(ctx, 'crm_company_daily/crm.csv');
     for (const d of dateRange('2024-01-01', lastDay)) {
-      await putBlob(storage.storage, 'bronze', `product_usage/activity_date=${d}/usage.jsonl`, usageBronzeFile(d, usageFor(d)));
+      await putUsageBronzeFile(storage.storage, d, usageFor(d));
     }
     return runTransform(ctx);
   }
@@ -135,6 +135,11 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
       { company_id: 'B', valid_from: '2024-01-01', valid_to: '9999-12-31', is_current: true },
       { company_id: 'C', valid_from: '2024-01-03', valid_to: '9999-12-31', is_current: true },
     ]);
+    // lineage survives to silver: the file and line each version and each usage row came from
+    const [version] = await wh.query(`SELECT _source_file, _row_number FROM silver.dim_company WHERE company_id = 'A' AND valid_from = '2024-01-15'`);
+    expect(version).toEqual({ _source_file: 'landing/crm_company_daily/crm.csv', _row_number: 5 });
+    const [usage] = await wh.query(`SELECT _source_file, _row_number, _ingested_at FROM silver.fact_company_usage_daily WHERE company_id = 'B' AND activity_date = '2024-01-05'`);
+    expect(usage).toEqual({ _source_file: 'bronze/product_usage/activity_date=2024-01-05/usage.jsonl', _row_number: 2, _ingested_at: new Date('2024-03-01T06:00:00.000Z') });
   });
 
   it('honours the churn windows from settings', async () => {
@@ -154,7 +159,7 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     await loadJanuary(ctx, '2024-01-24');
     const before = await wh.query(`SELECT * FROM gold.fact_company_activity_daily WHERE activity_date <= '2024-01-24' ORDER BY company_id, activity_date`);
 
-    await putBlob(storage.storage, 'bronze', 'product_usage/activity_date=2024-01-25/usage.jsonl', usageBronzeFile('2024-01-25', usageFor('2024-01-25')));
+    await putUsageBronzeFile(storage.storage, '2024-01-25', usageFor('2024-01-25'));
     const outcome = await runTransform(ctx);
     expect(outcome.status).toBe('done');
     if (outcome.status !== 'done') return;
@@ -165,8 +170,7 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     expect((await gold()).get('A 2024-01-25')!.active_users).toBe(1);
 
     // the API corrects Jan 20: the new pull replaces the old one for that date
-    await putBlob(storage.storage, 'bronze', 'product_usage/activity_date=2024-01-20/usage.jsonl',
-      usageBronzeFile('2024-01-20', [{ company_id: 'A', active_users: 7, events: 70 }], '2024-03-02 06:00:00.000'));
+    await putUsageBronzeFile(storage.storage, '2024-01-20', [{ company_id: 'A', active_users: 7, events: 70 }], '2024-03-02T06:00:00.000Z');
     await runTransform(ctx);
     const g = await gold();
     expect(g.get('A 2024-01-20')!.active_users).toBe(7);

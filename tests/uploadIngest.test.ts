@@ -63,7 +63,9 @@ describe('upload ingest', () => {
     expect(bronze[1]!.name).toBe('Globex, "the" company');
     expect(bronze[2]!.name).toBe('Two\nlines');
     expect(bronze[0]!.last_contact_at).toBe('2024-01-02 10:00:00.000');
-    expect(bronze[0]!._source_file).toBe('landing/crm_company_daily/export.csv');
+    // lineage: the line on each row, the file and ingest time once in the blob's metadata
+    const meta = (await storage.storage.blobs.getContainerClient('bronze').getBlobClient(outcome.bronzeFile.replace(/^bronze\//, '')).getProperties()).metadata;
+    expect(meta).toMatchObject({ source: 'crm_company_daily', source_file: encodeURIComponent('landing/crm_company_daily/export.csv'), row_count: '3', min_date: '2024-02-01', max_date: '2024-02-01' });
   });
 
   it('counts reconcile on a generated export with bad rows, and the bad lines are the quarantined ones', async () => {

@@ -109,13 +109,14 @@ describe('usage ingest', () => {
     expect(await readWatermark(warehouse, 'product_usage')).toBe('2025-03-04');
     expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('6 date(s) remain'))).toBe(true);
 
-    // The bronze blob of one date: exactly the catalogue columns (minus _bronze_file), in API order.
+    // The bronze blob of one date: the records in API order with their line numbers; the lineage
+    // that is the same on every line is blob metadata.
     const date = '2025-03-03';
     const text = (await blobText('bronze', usageBronzePath(date)))!;
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const expected = validRecords(date);
     expect(lines).toHaveLength(expected.length);
-    const columns = TABLES.bronzeProductUsage.columns.map((c) => c.name).filter((c) => c !== '_bronze_file');
+    const columns = ['company_id', 'activity_date', 'active_users', 'events', '_row_number'];
     lines.forEach((line, i) => {
       expect(Object.keys(line)).toEqual(columns);
       expect(line).toEqual({
@@ -123,16 +124,25 @@ describe('usage ingest', () => {
         activity_date: date,
         active_users: expected[i]!.active_users,
         events: expected[i]!.events,
-        _source_file: `bronze/product_usage/activity_date=${date}/usage.jsonl`,
         _row_number: i + 1,
-        _ingested_at: sqlTimestampText(NOW),
       });
     });
     const props = await container(storage, 'bronze').getBlobClient(usageBronzePath(date)).getProperties();
-    expect(props.metadata).toEqual({ source: 'product_usage', min_date: date, max_date: date, row_count: String(expected.length) });
+    expect(props.metadata).toEqual({
+      source: 'product_usage',
+      source_file: encodeURIComponent(`bronze/product_usage/activity_date=${date}/usage.jsonl`),
+      ingested_at: NOW.toISOString(),
+      min_date: date,
+      max_date: date,
+      row_count: String(expected.length),
+    });
 
-    // The format loads into bronze.product_usage as-is.
-    const loaded = await warehouse.loadJsonLines(TABLES.bronzeProductUsage, Readable.from([text]), { _bronze_file: `bronze/${usageBronzePath(date)}` });
+    // The format loads into bronze.product_usage as-is, with the lineage the loader stamps.
+    const loaded = await warehouse.loadJsonLines(TABLES.bronzeProductUsage, Readable.from([text]), {
+      _source_file: `bronze/${usageBronzePath(date)}`,
+      _ingested_at: sqlTimestampText(NOW),
+      _bronze_file: `bronze/${usageBronzePath(date)}`,
+    });
     expect(loaded).toBe(expected.length);
     const [sums] = await warehouse.query<{ users: number; events: number }>(`SELECT SUM(active_users) AS users, SUM(events) AS events FROM bronze.product_usage`);
     expect(sums).toEqual({ users: expected.reduce((s, r) => s + r.active_users, 0), events: expected.reduce((s, r) => s + r.events, 0) });

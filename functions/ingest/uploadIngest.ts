@@ -9,12 +9,11 @@ import { PassThrough, type Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { PipelineContext } from '../core/context.js';
-import { sqlTimestampText } from '../core/context.js';
 import { toIsoDate, type IsoDate } from '../core/dates.js';
 import { Run } from '../ops/runs.js';
 import { uploadSourceFor } from '../sources/registry.js';
 import type { UploadSource } from '../sources/uploadSource.js';
-import { container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
+import { bronzeLineage, container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
 import { csvRecords } from './csvRecords.js';
 
@@ -210,18 +209,14 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
   const extraColumns = header.filter((h) => !known.has(h));
   if (extraColumns.length) ctx.log.info('extra columns kept in bronze as _extra_columns', { file: input.landingFile, extraColumns });
 
-  const ingestedAt = sqlTimestampText(ctx.now());
   const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
   const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
   let minDate: IsoDate | undefined;
   let maxDate: IsoDate | undefined;
-  const bronze: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'bronze'), bronzePath, (): Record<string, string> => ({
-    source: source.name,
-    landing_file: encodeURIComponent(input.landingFile),
-    content_sha256: input.sha256,
-    row_count: String(bronze.count),
-    ...(minDate ? { min_date: minDate, max_date: maxDate! } : {}),
-  }));
+  const ingestedAt = ctx.now();
+  const lineage = (rows: number) =>
+    bronzeLineage({ source: source.name, sourceFile: input.landingFile, ingestedAt, rows, minDate, maxDate, contentSha256: input.sha256 });
+  const bronze: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'bronze'), bronzePath, () => lineage(bronze.count));
   const quarantine: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'quarantine'), quarantinePath, (): Record<string, string> => ({
     source: source.name,
     landing_file: encodeURIComponent(input.landingFile),
@@ -235,7 +230,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
   const extraAt = header.flatMap((h, i) => (known.has(h) ? [] : [[h, i] as const]));
   const dataColumns = source.bronzeTable.columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
   const dataKeys = dataColumns.map((c) => `${JSON.stringify(c)}:`);
-  const lineageTail = `,"_source_file":${JSON.stringify(input.landingFile)},"_ingested_at":${JSON.stringify(ingestedAt)}}`;
+
 
   try {
     for await (const item of records) {
@@ -262,7 +257,8 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
       // the line as JSON.stringify would write it, built from pieces (measured the hot spot)
       let line = '{';
       for (let k = 0; k < dataColumns.length; k++) line += `${dataKeys[k]!}${JSON.stringify(result.values[dataColumns[k]!] ?? null)},`;
-      line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}${lineageTail}`;
+      // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
+      line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}}`;
       const pending = bronze.addLine(line);
       if (pending) await pending;
     }
@@ -271,9 +267,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
     await bronze.close();
     if (bronze.count === 0) {
       // Nothing accepted: still leave an empty bronze blob so the file's fate is visible in the lake.
-      await container(ctx.storage, 'bronze').getBlockBlobClient(bronzePath).upload('', 0, {
-        metadata: { source: source.name, landing_file: encodeURIComponent(input.landingFile), content_sha256: input.sha256, row_count: '0' },
-      });
+      await container(ctx.storage, 'bronze').getBlockBlobClient(bronzePath).upload('', 0, { metadata: lineage(0) });
     }
     return {
       status: 'split',

@@ -122,6 +122,30 @@ export async function uploadStreamAtomically(
   return { etag: res.etag ?? '' };
 }
 
+/**
+ * Metadata of a bronze blob: where its rows came from and when they were ingested, the same for
+ * every line, so it is stored once per blob and stamped on each row by the loader. Values are
+ * ASCII (a metadata rule): the source file name is URI-encoded.
+ */
+export function bronzeLineage(l: { source: string; sourceFile: string; ingestedAt: Date; rows: number; minDate?: string; maxDate?: string; contentSha256?: string }): Record<string, string> {
+  return {
+    source: l.source,
+    source_file: encodeURIComponent(l.sourceFile),
+    ingested_at: l.ingestedAt.toISOString(),
+    row_count: String(l.rows),
+    ...(l.minDate ? { min_date: l.minDate, max_date: l.maxDate ?? l.minDate } : {}),
+    ...(l.contentSha256 ? { content_sha256: l.contentSha256 } : {}),
+  };
+}
+
+/** Reads `bronzeLineage` back; undefined when the blob has none (not a bronze data blob). */
+export function readBronzeLineage(metadata: Record<string, string> | undefined): { sourceFile: string; ingestedAt: Date } | undefined {
+  if (!metadata?.source_file || !metadata.ingested_at) return undefined;
+  const ingestedAt = new Date(metadata.ingested_at);
+  if (Number.isNaN(ingestedAt.getTime())) return undefined;
+  return { sourceFile: decodeURIComponent(metadata.source_file), ingestedAt };
+}
+
 /** True when the blob exists. */
 export async function blobExists(c: ContainerClient, blobPath: string): Promise<boolean> {
   return c.getBlobClient(blobPath).exists();

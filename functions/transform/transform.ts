@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { PipelineContext } from '../core/context.js';
+import { sqlTimestampText, type PipelineContext } from '../core/context.js';
 import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '../core/dates.js';
 import { Run } from '../ops/runs.js';
 import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
-import { container } from '../storage/blobStore.js';
+import { container, readBronzeLineage } from '../storage/blobStore.js';
 import { TABLES } from '../warehouse/catalog.js';
 import { parameterNames } from '../warehouse/sqlText.js';
 import type { SqlParams } from '../warehouse/warehouse.js';
@@ -144,6 +144,9 @@ interface BronzeFile {
   source: BronzeSource;
   path: string; // in the bronze container
   etag: string;
+  /** Lineage stamped on every row of the file (from the blob's metadata). */
+  sourceFile: string;
+  ingestedAt: Date;
 }
 
 /** Bronze blobs that are new, or changed since they were loaded (a re-pull replaces a blob). */
@@ -154,10 +157,16 @@ async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
   const bronze = container(ctx.storage, 'bronze');
   const files: BronzeFile[] = [];
   for (const source of BRONZE_SOURCES) {
-    for await (const blob of bronze.listBlobsFlat({ prefix: `${source.name}/` })) {
+    for await (const blob of bronze.listBlobsFlat({ prefix: `${source.name}/`, includeMetadata: true })) {
       if (!blob.name.endsWith('.jsonl')) continue;
       const etag = blob.properties.etag ?? '';
-      if (loaded.get(`bronze/${blob.name}`) !== etag) files.push({ source, path: blob.name, etag });
+      if (loaded.get(`bronze/${blob.name}`) === etag) continue;
+      const lineage = readBronzeLineage(blob.metadata);
+      if (!lineage) {
+        ctx.log.warn('bronze blob without lineage metadata skipped (not written by an ingester?)', { blob: `bronze/${blob.name}` });
+        continue;
+      }
+      files.push({ source, path: blob.name, etag, ...lineage });
     }
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
@@ -199,7 +208,7 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
       table,
       files.map((f) => ({
         open: async () => (await bronze.getBlobClient(f.path).download(0, undefined, { conditions: { ifMatch: f.etag } })).readableStreamBody as Readable,
-        constants: { _bronze_file: `bronze/${f.path}` },
+        constants: { _source_file: f.sourceFile, _ingested_at: sqlTimestampText(f.ingestedAt), _bronze_file: `bronze/${f.path}` },
       })),
     );
     const after = await tx.query<FileRange>(rangesSql, fileParams);

@@ -4,7 +4,7 @@ import type { PipelineContext } from '../../functions/core/context.js';
 import { memoryLog, type Log } from '../../functions/core/log.js';
 import { loadSettings } from '../../functions/core/settings.js';
 import { startAzurite, type AzuriteHandle } from '../../functions/local/azurite.js';
-import { CONTAINERS, QUEUES, createStorageClients, ensureStorage, type StorageClients } from '../../functions/storage/blobStore.js';
+import { CONTAINERS, QUEUES, bronzeLineage, createStorageClients, ensureStorage, type StorageClients } from '../../functions/storage/blobStore.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
 
 export interface TestStorage {
@@ -75,10 +75,16 @@ export async function goldHash(wh: Warehouse): Promise<{ hash: string; rows: num
   return { hash: hash.digest('hex'), rows: rows.length };
 }
 
-/** One bronze usage file in the exact format the usage ingester writes. */
-export function usageBronzeFile(date: string, records: { company_id: string; active_users: number; events: number }[], ingestedAt = '2024-03-01 06:00:00.000'): string {
-  const file = `bronze/product_usage/activity_date=${date}/usage.jsonl`;
-  return records
-    .map((r, i) => JSON.stringify({ ...r, activity_date: date, _source_file: file, _row_number: i + 1, _ingested_at: ingestedAt }) + '\n')
-    .join('');
+/** Writes one bronze usage file in the exact format the usage ingester writes (lines and lineage metadata). */
+export async function putUsageBronzeFile(
+  storage: StorageClients,
+  date: string,
+  records: { company_id: string; active_users: number; events: number }[],
+  ingestedAt = '2024-03-01T06:00:00.000Z',
+): Promise<void> {
+  const blobPath = `product_usage/activity_date=${date}/usage.jsonl`;
+  const text = records.map((r, i) => JSON.stringify({ ...r, activity_date: date, _row_number: i + 1 }) + '\n').join('');
+  await storage.blobs.getContainerClient(CONTAINERS.bronze).getBlockBlobClient(blobPath).upload(text, Buffer.byteLength(text), {
+    metadata: bronzeLineage({ source: 'product_usage', sourceFile: `bronze/${blobPath}`, ingestedAt: new Date(ingestedAt), rows: records.length, minDate: date }),
+  });
 }
