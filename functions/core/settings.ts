@@ -17,6 +17,10 @@ export const settingsSchema = z.object({
   PIPELINE_LOCAL_DIR: z.string().default('.local'),
   /** DuckDB file; defaults to `<PIPELINE_LOCAL_DIR>/warehouse.duckdb`. */
   DUCKDB_PATH: z.string().optional(),
+  /** DuckDB memory cap (it spills to disk beyond it); DuckDB's own default is 80% of RAM. */
+  DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB or 2GB').default('512MB'),
+  /** DuckDB worker threads (default: one per core). */
+  DUCKDB_THREADS: positiveInt.max(256).optional(),
 
   /** Azure SQL server host name, e.g. `myserver.database.windows.net`. */
   SQL_SERVER: z.string().optional(),

@@ -46,7 +46,7 @@ export class LocalHost {
       const settings = loadSettings({ ...process.env, ...options.env, PIPELINE_LOCAL_DIR: options.dir, AzureWebJobsStorage: azurite.connectionString, WAREHOUSE_ENGINE: 'duckdb' });
       const storage = createStorageClients(settings);
       await ensureStorage(storage);
-      const warehouse = await DuckDbWarehouse.open(settings.duckdbPath);
+      const warehouse = await DuckDbWarehouse.open(settings.duckdbPath, { memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
       const ctx: PipelineContext = { settings, storage, warehouse, log: options.log ?? consoleLog(), now: () => new Date() };
       useSharedContext(ctx);
       return new LocalHost(ctx, azurite);

@@ -19,5 +19,5 @@ export async function openWarehouse(settings: Settings): Promise<Warehouse> {
     const { MssqlWarehouse } = await import('./mssql/mssqlWarehouse.js');
     return MssqlWarehouse.open(settings);
   }
-  return DuckDbWarehouse.open(settings.duckdbPath);
+  return DuckDbWarehouse.open(settings.duckdbPath, { memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
 }

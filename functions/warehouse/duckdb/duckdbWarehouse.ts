@@ -185,7 +185,7 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
   }
 
   /** Opens (creating if needed) the warehouse file and bootstraps schemas, util macros and tables. */
-  static async open(filePath: string): Promise<DuckDbWarehouse> {
+  static async open(filePath: string, options: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDbWarehouse> {
     if (filePath !== ':memory:') await mkdir(path.dirname(path.resolve(filePath)), { recursive: true });
     const instance = await DuckDBInstance.create(filePath);
     const conn = await instance.connect();
@@ -193,6 +193,9 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     const wh = new DuckDbWarehouse(instance, conn, tempDir);
     // Loads need not keep file order (every row carries its line number): lets DuckDB parallelise.
     await conn.run('SET preserve_insertion_order = false');
+    // Settings values, validated by the settings schema; SET takes no parameters.
+    if (options.memoryLimit) await conn.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, '')}'`);
+    if (options.threads) await conn.run(`SET threads = ${Math.trunc(options.threads)}`);
     for (const batch of bootstrapBatches('duckdb')) for (const st of splitStatements(batch)) await conn.run(st);
     return wh;
   }
