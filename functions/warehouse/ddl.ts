@@ -2,7 +2,7 @@
  * DDL for both engines, generated from the table catalogue, and the bootstrap script (schemas,
  * util functions, tables). `npm run sql:print` shows the T-SQL for a DBA to review.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TABLES, type LogicalType, type TableDef } from './catalog.js';
@@ -10,7 +10,12 @@ import type { EngineName } from './warehouse.js';
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops', 'util'] as const;
 
-export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+/** The `sql/` folder: two levels up from this file in the source tree, three from `dist/`. */
+export const SQL_DIR = ((): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, '../../sql'), path.resolve(here, '../../../sql')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'util'))) ?? candidates[0]!;
+})();
 
 export function columnType(engine: EngineName, t: LogicalType): string {
   switch (t.kind) {
