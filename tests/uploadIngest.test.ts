@@ -144,5 +144,7 @@ describe('upload ingest', () => {
     const ignored = await handleLandingEvent(ctx, { eventType: 'Microsoft.Storage.BlobCreated', subject: '/blobServices/default/containers/bronze/blobs/x.jsonl' });
     expect(ignored).toBeUndefined();
     await expect(handleLandingEvent(ctx, { hello: 'world' })).rejects.toThrow(/not a BlobCreated event/);
+    // a file deleted before its event is handled: nothing to do, and no failure to retry
+    expect(await runUploadIngest(ctx, 'crm_company_daily/deleted-meanwhile.csv')).toEqual({ status: 'gone' });
   });
 });

@@ -21,7 +21,8 @@ export type UploadOutcome =
   | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string }
   | { status: 'rejected'; reason: string; rowsTotal: number; quarantineFile: string; sha256: string }
   | { status: 'duplicate'; sha256: string; firstSeenAs: string }
-  | { status: 'already_ingested'; sha256: string };
+  | { status: 'already_ingested'; sha256: string }
+  | { status: 'gone' };
 
 /** The unit of quarantine: one bad row, or one whole file. */
 export interface QuarantineRecord {
@@ -117,7 +118,15 @@ export async function runUploadIngest(ctx: PipelineContext, landingPath: string,
 async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Promise<UploadOutcome> {
   const landing = container(ctx.storage, 'landing');
   const blob = landing.getBlobClient(landingPath);
-  const props = await blob.getProperties();
+  const props = await blob.getProperties().catch((err: unknown) => {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  });
+  if (!props) {
+    // Deleted (or renamed) before its event was handled: nothing to ingest, nothing to retry.
+    ctx.log.warn('landing file no longer exists; event ignored', { landingFile: `landing/${landingPath}` });
+    return { status: 'gone' };
+  }
   const etag = props.etag!;
   const arrivalDate = toIsoDate(props.createdOn ?? props.lastModified ?? ctx.now());
   const landingFile = `landing/${landingPath}`;
