@@ -40,8 +40,9 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
   const passes: TransformPass[] = [];
   for (let attempt = 0; attempt < MAX_PASSES; attempt++) {
     if (!(await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()))) {
-      ctx.log.info('a transform is already running; it will pick up this work', { requests: requests.length });
-      return passes.length ? { status: 'done', passes } : { status: 'coalesced' };
+      if (passes.length) return { status: 'done', passes };
+      await recordSkipped(ctx, triggerName, 'coalesced: a transform is already running and will pick up this work');
+      return { status: 'coalesced' };
     }
     try {
       while (passes.length < MAX_PASSES) {
@@ -57,7 +58,14 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
     // look once more after letting go, or it would wait for the next trigger.
     if (!(await hasWork(ctx))) break;
   }
+  if (passes.length === 0) await recordSkipped(ctx, triggerName, 'nothing to do: no new bronze files and no pending requests');
   return { status: 'done', passes };
+}
+
+/** An invocation that found nothing to do still leaves a trace in the run history. */
+async function recordSkipped(ctx: PipelineContext, triggerName: string, reason: string): Promise<void> {
+  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
+  await run.finish('skipped', { detail: reason });
 }
 
 async function hasWork(ctx: PipelineContext): Promise<boolean> {
