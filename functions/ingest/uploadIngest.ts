@@ -100,7 +100,8 @@ function normaliseHeader(name: string): string {
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
   const run = await Run.start(ctx.warehouse, 'upload_ingest', `${triggerName}:${landingPath}`, ctx.log);
   try {
-    const outcome = await ingest(ctx, run, landingPath);
+    // from here on every log line carries the run id
+    const outcome = await ingest({ ...ctx, log: run.log }, run, landingPath);
     const totals =
       outcome.status === 'loaded'
         ? { rowsIn: outcome.rowsTotal, rowsOut: outcome.rowsAccepted, rowsRejected: outcome.rowsQuarantined, detail: outcome }
