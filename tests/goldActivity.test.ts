@@ -2,14 +2,14 @@
  * The company activity fact on sparse data: calendar-day rolling sums, zero rows for days without
  * usage, churn flags on the right dates, CRM attributes as known on each day. Runs on every engine.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { dateRange } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { MODELS } from '../functions/transform/models.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
-import { goldHash, putBlob, resetStorage, startTestStorage, testContext, putUsageBronzeFile, type TestStorage } from './support/pipeline.js';
+import { goldHash, putBlob, testContext, useTestStorage, useWarehousePerTest, putUsageBronzeFile, type TestStorage } from './support/pipeline.js';
 
 type GoldRow = {
   activity_date: string;
@@ -47,22 +47,17 @@ function usageFor(date: string): { company_id: string; active_users: number; eve
   return rows;
 }
 
-let storage: TestStorage;
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(async () => {
-  await storage.azurite.stop();
-});
+const testStorage = useTestStorage();
 
 describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => {
   if (skipUnavailable(engine)) return;
+  const warehouse = useWarehousePerTest(engine, testStorage);
   let wh: Warehouse;
-  beforeEach(async () => {
-    await resetStorage(storage.storage);
-    wh = await engine.open();
-  }, engine.hookTimeoutMs);
-  afterEach(() => wh.close(), engine.hookTimeoutMs);
+  let storage: TestStorage;
+  beforeEach(() => {
+    wh = warehouse();
+    storage = testStorage();
+  });
 
   async function loadJanuary(ctx: ReturnType<typeof testContext>, lastDay = '2024-01-25') {
     await putBlob(storage.storage, 'landing', 'crm_company_daily/crm.csv', CRM);

@@ -1,27 +1,22 @@
 /** The transform's one-at-a-time lease and how overlapping requests coalesce, on every engine. */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseLease, tryAcquireLease } from '../functions/transform/lease.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
-import { putUsageBronzeFile, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';
+import { putUsageBronzeFile, testContext, useTestStorage, useWarehousePerTest, type TestStorage } from './support/pipeline.js';
 
-let storage: TestStorage;
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(async () => {
-  await storage.azurite.stop();
-});
+const testStorage = useTestStorage();
 
 describe.each(ENGINES)('transform lease on $name', (engine) => {
   if (skipUnavailable(engine)) return;
+  const warehouse = useWarehousePerTest(engine, testStorage);
   let wh: Warehouse;
-  beforeEach(async () => {
-    await resetStorage(storage.storage);
-    wh = await engine.open();
-  }, engine.hookTimeoutMs);
-  afterEach(() => wh.close(), engine.hookTimeoutMs);
+  let storage: TestStorage;
+  beforeEach(() => {
+    wh = warehouse();
+    storage = testStorage();
+  });
 
   it('is held by one owner at a time and expires', async () => {
     const t0 = new Date('2024-03-01T00:00:00Z');

@@ -1,11 +1,13 @@
 /** Test scaffolding: real Azurite, real warehouse, a pipeline context with a movable clock. */
 import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { PipelineContext } from '../../functions/core/context.js';
 import { memoryLog, type Log } from '../../functions/core/log.js';
 import { loadSettings } from '../../functions/core/settings.js';
 import { startAzurite, type AzuriteHandle } from '../../functions/local/azurite.js';
 import { CONTAINERS, QUEUES, bronzeLineage, createStorageClients, ensureStorage, type StorageClients } from '../../functions/storage/blobStore.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
+import type { TestEngine } from './engines.js';
 
 export interface TestStorage {
   azurite: AzuriteHandle;
@@ -87,4 +89,27 @@ export async function putUsageBronzeFile(
   await storage.blobs.getContainerClient(CONTAINERS.bronze).getBlockBlobClient(blobPath).upload(text, Buffer.byteLength(text), {
     metadata: bronzeLineage({ source: 'product_usage', sourceFile: `bronze/${blobPath}`, ingestedAt: new Date(ingestedAt), rows: records.length, minDate: date }),
   });
+}
+
+/** Registers hooks in the calling scope: one Azurite for the file. Returns an accessor. */
+export function useTestStorage(): () => TestStorage {
+  let storage: TestStorage | undefined;
+  beforeAll(async () => {
+    storage = await startTestStorage();
+  });
+  afterAll(async () => {
+    await storage?.azurite.stop();
+  });
+  return () => storage!;
+}
+
+/** Registers hooks in the calling describe: a clean lake and a fresh warehouse on `engine` for every test. */
+export function useWarehousePerTest(engine: TestEngine, storage: () => TestStorage): () => Warehouse {
+  let wh: Warehouse | undefined;
+  beforeEach(async () => {
+    await resetStorage(storage().storage);
+    wh = await engine.open();
+  }, engine.hookTimeoutMs);
+  afterEach(() => wh?.close(), engine.hookTimeoutMs);
+  return () => wh!;
 }
