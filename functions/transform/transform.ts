@@ -155,6 +155,8 @@ interface BronzeFile {
   /** Lineage stamped on every row of the file (from the blob's metadata). */
   sourceFile: string;
   ingestedAt: Date;
+  /** An earlier version of the blob was loaded (its rows must be replaced). */
+  reload: boolean;
 }
 
 /** Bronze blobs that are new, or changed since they were loaded (a re-pull replaces a blob). */
@@ -174,7 +176,7 @@ async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
         ctx.log.warn('bronze blob without lineage metadata skipped (not written by an ingester?)', { blob: `bronze/${blob.name}` });
         continue;
       }
-      files.push({ source, path: blob.name, etag, ...lineage });
+      files.push({ source, path: blob.name, etag, ...lineage, reload: loaded.has(`bronze/${blob.name}`) });
     }
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
@@ -210,8 +212,9 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
   type FileRange = { _bronze_file: string; min_date: string; max_date: string; row_count: number };
 
   return ctx.warehouse.transaction(async (tx) => {
-    const before = await tx.query<FileRange>(rangesSql, fileParams);
-    await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
+    // Replacing earlier versions: their dates need rebuilding too. First loads skip the scans.
+    const before = files.some((f) => f.reload) ? await tx.query<FileRange>(rangesSql, fileParams) : [];
+    if (before.length > 0) await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
     const rows = await tx.loadJsonLinesMany(
       table,
       files.map((f) => ({
