@@ -4,7 +4,12 @@
  * arrive meanwhile are recorded and picked up by the running transform before it lets go.
  */
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { sqlTimestampText, type PipelineContext } from '../core/context.js';
 import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '../core/dates.js';
 import { Run } from '../ops/runs.js';
@@ -90,10 +95,31 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
   const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
   try {
     let rowsLoaded = 0;
-    for (const batch of loadBatches(newFiles)) {
-      const name = `load ${batch[0]!.source.name}: ${batch.length} file${batch.length > 1 ? 's' : ''} (${batch[0]!.path}${batch.length > 1 ? ' …' : ''})`;
-      const loaded = await run.step(name, () => loadBronzeFiles(ctx, run.runId, batch));
-      rowsLoaded += loaded.rowsOut;
+    const batches = loadBatches(newFiles);
+    // The next batch downloads while the current one loads: download and insert overlap.
+    // (a download that fails while the previous batch loads surfaces when its turn comes)
+    const prefetch = (batch: BronzeFile[]) => {
+      const p = StagedBatch.download(ctx, batch);
+      p.catch(() => undefined);
+      return p;
+    };
+    let next = batches.length > 0 ? prefetch(batches[0]!) : undefined;
+    try {
+      for (let i = 0; i < batches.length; i++) {
+        const batch = batches[i]!;
+        const staged = await next!;
+        next = i + 1 < batches.length ? prefetch(batches[i + 1]!) : undefined;
+        const name = `load ${batch[0]!.source.name}: ${batch.length} file${batch.length > 1 ? 's' : ''} (${batch[0]!.path}${batch.length > 1 ? ' …' : ''})`;
+        try {
+          const loaded = await run.step(name, () => loadBronzeFiles(ctx, run.runId, batch, staged));
+          rowsLoaded += loaded.rowsOut;
+        } finally {
+          await staged.remove();
+        }
+      }
+    } finally {
+      // a failed load leaves the prefetched batch behind: remove it too
+      await next?.then((staged) => staged.remove()).catch(() => undefined);
     }
 
     // Everything to do, from the file loads and the requests, as one range per source.
@@ -182,6 +208,41 @@ async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/**
+ * A batch of bronze blobs downloaded to local temporary files (the exact bytes of the etag
+ * listed), so the next batch can download while the current one loads.
+ */
+class StagedBatch {
+  private constructor(
+    private readonly dir: string,
+    readonly paths: string[],
+  ) {}
+
+  static async download(ctx: PipelineContext, files: BronzeFile[]): Promise<StagedBatch> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pipeline-load-'));
+    const staged = new StagedBatch(dir, files.map((_f, i) => path.join(dir, `${i}.jsonl`)));
+    try {
+      const bronze = container(ctx.storage, 'bronze');
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < files.length; i = next++) {
+          const res = await bronze.getBlobClient(files[i]!.path).download(0, undefined, { conditions: { ifMatch: files[i]!.etag } });
+          await pipeline(res.readableStreamBody as Readable, createWriteStream(staged.paths[i]!));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, files.length) }, worker));
+      return staged;
+    } catch (err) {
+      await staged.remove();
+      throw err;
+    }
+  }
+
+  remove(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
+}
+
 /** Files of one source per batch, so each batch is one bulk statement and one transaction. */
 const FILES_PER_BATCH = 100;
 
@@ -199,11 +260,10 @@ function loadBatches(files: BronzeFile[]): BronzeFile[][] {
  * loaded, and leaves a request for the dates they touched (old and new content), all in one
  * transaction: the batch is loaded whole or not at all.
  */
-async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: BronzeFile[]): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
+async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: BronzeFile[], staged: StagedBatch): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
   const source = files[0]!.source;
   const table = source.table;
   const target = `${table.schema}.${table.name}`;
-  const bronze = container(ctx.storage, 'bronze');
   // `@f0, @f1, …`: placeholders generated here; the file names are bound as parameters
   const fileParams: SqlParams = {};
   const inList = files.map((f, i) => ((fileParams[`f${i}`] = `bronze/${f.path}`), `@f${i}`)).join(', ');
@@ -217,8 +277,9 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
     if (before.length > 0) await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
     const rows = await tx.loadJsonLinesMany(
       table,
-      files.map((f) => ({
-        open: async () => (await bronze.getBlobClient(f.path).download(0, undefined, { conditions: { ifMatch: f.etag } })).readableStreamBody as Readable,
+      files.map((f, i) => ({
+        path: staged.paths[i]!,
+        open: () => Promise.resolve(createReadStream(staged.paths[i]!)),
         constants: { _source_file: f.sourceFile, _ingested_at: sqlTimestampText(f.ingestedAt), _bronze_file: `bronze/${f.path}` },
       })),
     );

@@ -16,6 +16,8 @@ export type Row = Record<string, unknown>;
 /** One input of a multi-file load: its lines (opened when needed) and its constant columns. */
 export interface JsonLinesPart {
   open: () => Promise<Readable>;
+  /** A local file holding the same lines, when there is one: engines that read files use it as is. */
+  path?: string;
   constants: Record<string, string>;
 }
 

@@ -109,10 +109,10 @@ class DuckDbSession implements SqlSession {
     await mkdir(this.tempDir, { recursive: true });
     const dir = await mkdtemp(path.join(this.tempDir, 'load-'));
     try {
-      const files = parts.map((_p, i) => path.join(dir, `part-${i}.jsonl`));
+      const files = parts.map((p, i) => p.path ?? path.join(dir, `part-${i}.jsonl`));
       let next = 0;
       const writer = async () => {
-        for (let i = next++; i < parts.length; i = next++) await pipeline(await parts[i]!.open(), createWriteStream(files[i]!));
+        for (let i = next++; i < parts.length; i = next++) if (!parts[i]!.path) await pipeline(await parts[i]!.open(), createWriteStream(files[i]!));
       };
       await Promise.all(Array.from({ length: Math.min(4, parts.length) }, writer));
 
