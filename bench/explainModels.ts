@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../functions/core/settings.js';
-import { MODELS, modelParameters, renderModelSql, type ModelDef } from '../functions/transform/models.js';
+import { insertsRows, MODELS, modelParameters, renderModelSql, type ModelDef } from '../functions/transform/models.js';
 import { createTableSql } from '../functions/warehouse/ddl.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import { parameterNames } from '../functions/warehouse/sqlText.js';
@@ -35,7 +35,6 @@ const { values: args } = parseArgs({
 
 class Rollback extends Error {}
 
-const INSERTS = /^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i;
 
 /** Recreates the model's table as asked (empty and/or without its key), outside any transaction. */
 async function prepareTable(wh: DuckDbWarehouse, model: ModelDef): Promise<void> {
@@ -88,7 +87,7 @@ async function explainModel(source: string, model: ModelDef): Promise<void> {
             for (const n of parameterNames(sql)) p[n] = params[n]!;
             const firstLine = sql.split('\n').find((l) => l.trim() && !l.trim().startsWith('--'))?.trim() ?? '';
             const t0 = performance.now();
-            if (args.plans && INSERTS.test(sql)) {
+            if (args.plans && insertsRows(sql)) {
               const plan = await tx.query<{ explain_value: string }>(`EXPLAIN ANALYZE ${sql}`, p);
               const ms = performance.now() - t0;
               total += ms;

@@ -146,18 +146,6 @@ export function readBronzeLineage(metadata: Record<string, string> | undefined):
   return { sourceFile: decodeURIComponent(metadata.source_file), ingestedAt };
 }
 
-/** True when the blob exists. */
-export async function blobExists(c: ContainerClient, blobPath: string): Promise<boolean> {
-  return c.getBlobClient(blobPath).exists();
-}
-
-export async function readJsonBlob<T>(c: ContainerClient, blobPath: string): Promise<T | undefined> {
-  const client = c.getBlobClient(blobPath);
-  if (!(await client.exists())) return undefined;
-  const buf = await client.downloadToBuffer();
-  return JSON.parse(buf.toString('utf8')) as T;
-}
-
 export async function writeJsonBlob(c: ContainerClient, blobPath: string, value: unknown): Promise<void> {
   const body = JSON.stringify(value, null, 2);
   await c.getBlockBlobClient(blobPath).upload(body, Buffer.byteLength(body), {

@@ -93,6 +93,11 @@ export function modelSqlPath(model: ModelDef, engine: EngineName): string {
   return existsSync(variant) ? variant : path.join(SQL_DIR, model.file);
 }
 
+/** True for the statement of a model that writes its rows (`WITH … INSERT` or `INSERT`), not its `DELETE`. */
+export function insertsRows(statement: string): boolean {
+  return /^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i.test(statement);
+}
+
 /** The model's statements, exactly as they will run (slots filled, split one per statement). */
 export function renderModelSql(model: ModelDef, engine: EngineName, settings: Settings): string[] {
   const text = readFileSync(modelSqlPath(model, engine), 'utf8');

@@ -17,8 +17,8 @@ import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
 import { container, readBronzeLineage } from '../storage/blobStore.js';
 import { TABLES } from '../warehouse/catalog.js';
 import { parameterNames } from '../warehouse/sqlText.js';
-import type { SqlParams } from '../warehouse/warehouse.js';
-import { lookbackDays, MODELS, modelParameters, renderModelSql } from './models.js';
+import type { SqlParams, SqlSession } from '../warehouse/warehouse.js';
+import { insertsRows, lookbackDays, MODELS, modelParameters, renderModelSql } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import type { TransformRequest } from './requests.js';
 
@@ -39,7 +39,7 @@ export type TransformOutcome = { status: 'done'; passes: TransformPass[] } | { s
 export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform'): Promise<TransformOutcome> {
   // Record rebuild requests first: whoever holds the lease will see them, even if it is not us.
   // A 'load' request needs no record: the new files it announces are found by listing bronze.
-  for (const r of requests) if (r.mode === 'rebuild') await recordRequest(ctx, r);
+  for (const r of requests) if (r.mode === 'rebuild') await recordRequest(ctx.warehouse, r, ctx.now());
 
   const owner = randomUUID();
   const passes: TransformPass[] = [];
@@ -74,23 +74,27 @@ async function recordSkipped(ctx: PipelineContext, triggerName: string, reason: 
 }
 
 async function hasWork(ctx: PipelineContext): Promise<boolean> {
-  const [pending] = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
-  return (pending?.n ?? 0) > 0 || (await listNewBronzeFiles(ctx)).length > 0;
+  return (await pendingRequestCount(ctx)) > 0 || (await listNewBronzeFiles(ctx)).length > 0;
 }
 
-async function recordRequest(ctx: PipelineContext, r: { source: string; from: IsoDate; to: IsoDate; reason: string }): Promise<void> {
-  await ctx.warehouse.exec(
+async function pendingRequestCount(ctx: PipelineContext): Promise<number> {
+  const [pending] = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
+  return pending?.n ?? 0;
+}
+
+/** Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one). */
+async function recordRequest(session: SqlSession, r: { source: string; from: IsoDate; to: IsoDate; reason: string }, now: Date): Promise<void> {
+  await session.exec(
     `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
      VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
-    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now: ctx.now() },
+    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now },
   );
 }
 
 /** One run: returns undefined when there was nothing to do. */
 async function transformPass(ctx: PipelineContext, triggerName: string): Promise<TransformPass | undefined> {
   const newFiles = await listNewBronzeFiles(ctx);
-  const pendingCount = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
-  if (newFiles.length === 0 && (pendingCount[0]?.n ?? 0) === 0) return undefined;
+  if (newFiles.length === 0 && (await pendingRequestCount(ctx)) === 0) return undefined;
 
   const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
   try {
@@ -143,7 +147,7 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
             let rowsOut = 0;
             for (const sql of statements) {
               const changed = await tx.exec(sql, pick(params, parameterNames(sql)));
-              if (/^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i.test(sql)) rowsOut += changed;
+              if (insertsRows(sql)) rowsOut += changed;
             }
             return { rowsOut, detail: { from: range.from, to: range.to, refresh: model.refresh } };
           }),
@@ -297,13 +301,7 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
         return [`bronze/${f.path}`, source.name, f.etag, r?.row_count ?? 0, r?.min_date ?? null, r?.max_date ?? null, now, runId];
       }),
     );
-    if (range) {
-      await tx.exec(
-        `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
-         VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
-        { id: randomUUID(), source: source.name, date_from: range.from, date_to: range.to, reason: `load of ${files.length} ${source.name} file(s)`, now },
-      );
-    }
+    if (range) await recordRequest(tx, { source: source.name, ...range, reason: `load of ${files.length} ${source.name} file(s)` }, now);
     return { rowsIn: rows, rowsOut: rows, detail: { files: files.length, dates: range ?? null } };
   });
 }
@@ -312,8 +310,7 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
 async function ensureCalendar(ctx: PipelineContext): Promise<{ rowsOut: number; detail: unknown }> {
   const [need] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(
     `SELECT MIN(d) AS lo, MAX(d) AS hi FROM (
-       SELECT MIN(valid_from) AS d FROM silver.dim_company
-       UNION ALL SELECT MIN(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
+       SELECT MIN(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
        UNION ALL SELECT MIN(activity_date) AS d FROM bronze.product_usage
        UNION ALL SELECT MAX(activity_date) AS d FROM bronze.product_usage
        UNION ALL SELECT MAX(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily

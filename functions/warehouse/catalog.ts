@@ -247,9 +247,4 @@ export const TABLES = {
   },
 } satisfies Record<string, TableDef>;
 
-export type TableKey = keyof typeof TABLES;
 export const ALL_TABLES: TableDef[] = Object.values(TABLES);
-
-export function qualifiedName(t: TableDef): string {
-  return `${t.schema}.${t.name}`;
-}
