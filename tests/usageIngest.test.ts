@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sqlTimestampText, type PipelineContext } from '../functions/core/context.js';
 import { memoryLog } from '../functions/core/log.js';
+import { noTelemetry } from '../functions/core/telemetry.js';
 import { loadSettings } from '../functions/core/settings.js';
 import { runUsageIngest, usageBronzePath, usageQuarantinePath } from '../functions/ingest/usageIngest.js';
 import { startAzurite, type AzuriteHandle } from '../functions/local/azurite.js';
@@ -44,7 +45,7 @@ function context(env: Record<string, string> = {}): PipelineContext {
     USAGE_MAX_DATES_PER_RUN: '4',
     ...env,
   });
-  return { settings, storage, warehouse, log, now: () => NOW };
+  return { settings, storage, warehouse, log, telemetry: noTelemetry, now: () => NOW };
 }
 
 async function blobText(containerName: 'bronze' | 'quarantine', path: string): Promise<string | undefined> {

@@ -6,12 +6,15 @@ import type { StorageClients } from '../storage/blobStore.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { Log } from './log.js';
 import type { Settings } from './settings.js';
+import type { Telemetry } from './telemetry.js';
 
 export interface PipelineContext {
   settings: Settings;
   storage: StorageClients;
   warehouse: Warehouse;
   log: Log;
+  /** Metrics and events for the Azure portal (nothing locally unless a test records them). */
+  telemetry: Telemetry;
   /** The clock; tests move it. */
   now: () => Date;
 }

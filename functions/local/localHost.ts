@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { PipelineContext } from '../core/context.js';
 import { consoleLog, type Log } from '../core/log.js';
 import { loadSettings } from '../core/settings.js';
+import { noTelemetry, type Telemetry } from '../core/telemetry.js';
 import { blobCreatedEvent } from '../ingest/landingEvents.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, sendJson, type QUEUES, type StorageClients } from '../storage/blobStore.js';
 import { transformHandler } from '../triggers/transform.js';
@@ -40,14 +41,14 @@ export class LocalHost {
    * Starts Azurite (data under `<dir>/azurite`) and opens `<dir>/warehouse.duckdb`. `env` adds
    * settings on top of the process environment (e.g. the usage API address).
    */
-  static async start(options: { dir: string; env?: Record<string, string>; log?: Log }): Promise<LocalHost> {
+  static async start(options: { dir: string; env?: Record<string, string>; log?: Log; telemetry?: Telemetry }): Promise<LocalHost> {
     const azurite = await startAzurite({ location: path.join(options.dir, 'azurite') });
     try {
       const settings = loadSettings({ ...process.env, ...options.env, PIPELINE_LOCAL_DIR: options.dir, AzureWebJobsStorage: azurite.connectionString, WAREHOUSE_ENGINE: 'duckdb' });
       const storage = createStorageClients(settings);
       await ensureStorage(storage);
       const warehouse = await DuckDbWarehouse.open(settings.duckdbPath, { memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
-      const ctx: PipelineContext = { settings, storage, warehouse, log: options.log ?? consoleLog(), now: () => new Date() };
+      const ctx: PipelineContext = { settings, storage, warehouse, log: options.log ?? consoleLog(), telemetry: options.telemetry ?? noTelemetry, now: () => new Date() };
       useSharedContext(ctx);
       return new LocalHost(ctx, azurite);
     } catch (err) {

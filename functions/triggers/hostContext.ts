@@ -7,6 +7,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { PipelineContext } from '../core/context.js';
 import type { Log } from '../core/log.js';
 import { loadSettings } from '../core/settings.js';
+import { noTelemetry } from '../core/telemetry.js';
 import { createStorageClients } from '../storage/blobStore.js';
 import { openWarehouse } from '../warehouse/openWarehouse.js';
 
@@ -16,7 +17,7 @@ let shared: Promise<Omit<PipelineContext, 'log'>> | undefined;
 function sharedContext(): Promise<Omit<PipelineContext, 'log'>> {
   shared ??= (async () => {
     const settings = loadSettings();
-    return { settings, storage: createStorageClients(settings), warehouse: await openWarehouse(settings), now: () => new Date() };
+    return { settings, storage: createStorageClients(settings), warehouse: await openWarehouse(settings), telemetry: noTelemetry, now: () => new Date() };
   })().catch((err: unknown) => {
     shared = undefined;
     throw err;

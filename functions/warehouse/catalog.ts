@@ -16,6 +16,11 @@ export interface ColumnDef {
   name: string;
   type: LogicalType;
   nullable: boolean;
+  /**
+   * Set on a column added to a table after warehouses with that table exist: the bootstrap adds
+   * it where it is missing. Such a column must be nullable (existing rows get NULL).
+   */
+  addedLater?: true;
 }
 
 export interface TableDef {
@@ -37,6 +42,7 @@ export const decimal = (precision: number, scale: number): LogicalType => ({ kin
 
 const col = (name: string, type: LogicalType, nullable = true): ColumnDef => ({ name, type, nullable });
 const req = (name: string, type: LogicalType): ColumnDef => col(name, type, false);
+const added = (name: string, type: LogicalType): ColumnDef => ({ name, type, nullable: true, addedLater: true });
 
 /** Lineage carried by every bronze row: where it came from and when it arrived. */
 const lineage: ColumnDef[] = [
@@ -177,6 +183,7 @@ export const TABLES = {
       col('rows_out', bigint),
       col('detail', string()),
       col('error', string()),
+      added('rows_rejected', bigint),
     ],
   },
   loadedFiles: {
@@ -236,6 +243,46 @@ export const TABLES = {
       req('requested_at', timestamp),
       req('status', string(16)), // pending | done
       col('run_id', string(64)),
+    ],
+  },
+  dataTestResults: {
+    schema: 'ops',
+    name: 'data_test_results',
+    description: 'One row per data test per run: its status, the count of failing rows and a sample of their keys.',
+    key: ['run_id', 'test_id'],
+    columns: [
+      req('run_id', string(64)),
+      req('test_id', string(400)), // `<table>:<test>`, stable across runs (row-count change compares by it)
+      req('table_name', string(256)), // the table tested, schema-qualified
+      req('stage', string(16)), // bronze | silver | gold
+      req('test_type', string(32)), // not_null | unique | relationships | accepted_values | accepted_range | expression | freshness | row_count_change
+      req('severity', string(8)), // error | warn: what a failure does
+      req('status', string(8)), // pass | warn | error
+      col('failing_rows', bigint),
+      col('observed_value', decimal(19, 3)), // freshness: lag in hours; row_count_change: the row count
+      col('sample_keys', string()), // JSON array of the first failing keys
+      col('message', string()),
+      col('date_from', date), // the dates tested (date-range models); NULL: the whole table
+      col('date_to', date),
+      req('checked_at', timestamp),
+      req('duration_ms', bigint),
+    ],
+  },
+  schemaDrift: {
+    schema: 'ops',
+    name: 'schema_drift',
+    description: 'Schema drift seen in a source file: a new column, a missing optional column, a changed type.',
+    key: ['run_id', 'source_file', 'drift_kind', 'column_name'],
+    columns: [
+      req('run_id', string(64)),
+      req('source', string(64)),
+      req('source_file', string(1024)), // landing file, or the API request of a pulled date
+      req('drift_kind', string(32)), // new_column | missing_optional_column | changed_type
+      req('column_name', string(256)),
+      col('expected', string(64)), // declared type (changed_type)
+      col('observed', string(256)), // what the file holds instead
+      col('detail', string()),
+      req('detected_at', timestamp),
     ],
   },
   leases: {

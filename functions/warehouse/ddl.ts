@@ -55,6 +55,21 @@ export function createTableSql(engine: EngineName, t: TableDef): string {
   return `IF OBJECT_ID(N'${t.schema}.${t.name}', N'U') IS NULL\nCREATE TABLE ${body}`;
 }
 
+/**
+ * Adds the `addedLater` columns a table created by an earlier version lacks (a no-op where they
+ * exist): additive changes need no migration step of their own.
+ */
+export function addLaterColumnsSql(engine: EngineName, t: TableDef): string[] {
+  return t.columns
+    .filter((c) => c.addedLater)
+    .map((c) => {
+      if (!c.nullable) throw new Error(`${t.schema}.${t.name}.${c.name}: a column added later must be nullable`);
+      const type = columnType(engine, c.type);
+      if (engine === 'duckdb') return `ALTER TABLE ${t.schema}.${t.name} ADD COLUMN IF NOT EXISTS ${c.name} ${type}`;
+      return `IF COL_LENGTH(N'${t.schema}.${t.name}', N'${c.name}') IS NULL\nALTER TABLE ${t.schema}.${t.name} ADD ${c.name} ${type} NULL`;
+    });
+}
+
 export function createSchemaSql(engine: EngineName, schema: string): string {
   if (engine === 'duckdb') return `CREATE SCHEMA IF NOT EXISTS ${schema}`;
   return `IF SCHEMA_ID(N'${schema}') IS NULL EXEC(N'CREATE SCHEMA ${schema}')`;
@@ -77,5 +92,6 @@ export function bootstrapBatches(engine: EngineName, tables: TableDef[] = ALL_TA
       .map((b) => b.trim())
       .filter((b) => b.length > 0),
     ...tables.map((t) => createTableSql(engine, t)),
+    ...tables.flatMap((t) => addLaterColumnsSql(engine, t)),
   ];
 }

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { PipelineContext } from '../../functions/core/context.js';
 import { memoryLog, type Log } from '../../functions/core/log.js';
 import { loadSettings } from '../../functions/core/settings.js';
+import { memoryTelemetry, type RecordedTelemetry } from '../../functions/core/telemetry.js';
 import { startAzurite, type AzuriteHandle } from '../../functions/local/azurite.js';
 import { CONTAINERS, QUEUES, bronzeLineage, createStorageClients, ensureStorage, type StorageClients } from '../../functions/storage/blobStore.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
@@ -32,6 +33,7 @@ export async function resetStorage(storage: StorageClients): Promise<void> {
 
 export interface TestContext extends PipelineContext {
   log: Log & { lines: { level: string; message: string; props?: Record<string, unknown> }[] };
+  telemetry: RecordedTelemetry;
   setNow(d: Date | string): void;
 }
 
@@ -43,6 +45,7 @@ export function testContext(opts: { storage: TestStorage; warehouse: Warehouse; 
     storage: opts.storage.storage,
     warehouse: opts.warehouse,
     log: memoryLog(),
+    telemetry: memoryTelemetry(),
     now: () => now,
     setNow: (d) => (now = new Date(d)),
   };
