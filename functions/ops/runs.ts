@@ -4,13 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../core/log.js';
+import { EVENTS, METRICS, noTelemetry, type Telemetry } from '../core/telemetry.js';
 import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
 
-export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform';
+export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform' | 'freshness_check' | 'operation';
+
+export type StepStatus = 'succeeded' | 'failed';
 
 export interface StepCounts {
   rowsIn?: number;
   rowsOut?: number;
+  rowsRejected?: number;
   detail?: unknown;
 }
 
@@ -39,12 +43,14 @@ export class Run {
     private readonly wh: Warehouse,
     readonly runId: string,
     readonly kind: RunKind,
+    readonly triggerName: string,
     readonly log: Log,
+    readonly telemetry: Telemetry,
   ) {}
 
-  static async start(wh: Warehouse, kind: RunKind, triggerName: string, log: Log): Promise<Run> {
+  static async start(wh: Warehouse, kind: RunKind, triggerName: string, log: Log, telemetry: Telemetry = noTelemetry): Promise<Run> {
     const runId = randomUUID();
-    const run = new Run(wh, runId, kind, withRunId(log, runId));
+    const run = new Run(wh, runId, kind, triggerName, withRunId(log, runId), telemetry);
     await wh.exec(
       `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at) VALUES (@run_id, @kind, @trigger_name, 'running', @started_at)`,
       { run_id: runId, kind, trigger_name: triggerName, started_at: run.startedAt },
@@ -58,23 +64,28 @@ export class Run {
    * and propagates. Pass `session` to record the step inside the caller's transaction.
    */
   async step<T extends StepCounts>(name: string, fn: () => Promise<T>, session: SqlSession = this.wh): Promise<T> {
-    const seq = ++this.stepSeq;
     const started = new Date();
     try {
       const result = await fn();
-      await this.recordStep(session, seq, name, 'succeeded', started, result, null);
+      await this.recordStep(name, 'succeeded', started, result, null, session);
       return result;
     } catch (err) {
-      await this.recordStep(this.wh, seq, name, 'failed', started, {}, errorText(err)).catch(() => undefined);
+      await this.recordStep(name, 'failed', started, {}, errorText(err)).catch(() => undefined);
       throw err;
     }
   }
 
-  private async recordStep(session: SqlSession, seq: number, name: string, status: string, started: Date, counts: StepCounts, error: string | null) {
-    const finished = new Date();
+  /**
+   * Records a step timed by the caller (for work that ran inside a transaction, where the step
+   * can only be written once the transaction has ended).
+   */
+  async recordStep(name: string, status: StepStatus, started: Date, counts: StepCounts, error: string | null, session: SqlSession = this.wh, finished = new Date()): Promise<void> {
+    const seq = ++this.stepSeq;
+    const durationMs = finished.getTime() - started.getTime();
+    this.telemetry.metric(METRICS.stageDuration, durationMs, { stage: stageOf(name), status });
     await session.exec(
-      `INSERT INTO ops.run_steps (run_id, step_seq, step_name, status, started_at, finished_at, duration_ms, rows_in, rows_out, detail, error)
-       VALUES (@run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @detail, @error)`,
+      `INSERT INTO ops.run_steps (run_id, step_seq, step_name, status, started_at, finished_at, duration_ms, rows_in, rows_out, rows_rejected, detail, error)
+       VALUES (@run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @rows_rejected, @detail, @error)`,
       {
         run_id: this.runId,
         seq,
@@ -82,14 +93,17 @@ export class Run {
         status,
         started_at: started,
         finished_at: finished,
-        duration_ms: finished.getTime() - started.getTime(),
+        duration_ms: durationMs,
         rows_in: counts.rowsIn ?? null,
         rows_out: counts.rowsOut ?? null,
+        rows_rejected: counts.rowsRejected ?? null,
         detail: detailText(counts.detail),
         error,
       },
     );
-    this.log.info(`step ${name} ${status}`, { ms: finished.getTime() - started.getTime(), rowsIn: counts.rowsIn, rowsOut: counts.rowsOut, ...(error ? { error } : {}) });
+    const props = { ms: durationMs, rowsIn: counts.rowsIn, rowsOut: counts.rowsOut, rowsRejected: counts.rowsRejected, ...(error ? { error } : {}) };
+    if (status === 'failed') this.log.warn(`step ${name} failed`, props);
+    else this.log.info(`step ${name} ${status}`, props);
   }
 
   async finish(status: 'succeeded' | 'failed' | 'skipped', totals: RunTotals = {}, error?: unknown): Promise<void> {
@@ -110,10 +124,29 @@ export class Run {
         error: error === undefined ? null : errorText(error),
       },
     );
-    const props = { ms: finished.getTime() - this.startedAt.getTime(), rowsIn: totals.rowsIn, rowsOut: totals.rowsOut, rowsRejected: totals.rowsRejected };
+    const durationMs = finished.getTime() - this.startedAt.getTime();
+    const props = { ms: durationMs, rowsIn: totals.rowsIn, rowsOut: totals.rowsOut, rowsRejected: totals.rowsRejected };
     if (status === 'failed') this.log.error(`${this.kind} run failed: ${errorText(error)}`, props);
     else this.log.info(`${this.kind} run ${status}`, props);
+    this.telemetry.metric(METRICS.runCompleted, 1, { kind: this.kind, status });
+    this.telemetry.metric(METRICS.stageDuration, durationMs, { stage: this.kind, status });
+    this.telemetry.event(EVENTS.runFinished, {
+      runId: this.runId,
+      kind: this.kind,
+      trigger: this.triggerName,
+      status,
+      durationMs,
+      rowsIn: totals.rowsIn,
+      rowsOut: totals.rowsOut,
+      rowsRejected: totals.rowsRejected,
+      error: error === undefined ? undefined : errorText(error),
+    });
   }
+}
+
+/** A step's stage for metrics: its first word (`load`, `pull`, `tests`) or the model it builds. */
+function stageOf(stepName: string): string {
+  return stepName.split(/[\s:]/, 1)[0]!;
 }
 
 /** A logger whose every line carries the run id. */

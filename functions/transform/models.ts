@@ -9,6 +9,8 @@ import type { Settings } from '../core/settings.js';
 import { addDays, type DateRange } from '../core/dates.js';
 import { crmCompanyDaily } from '../sources/crmCompanyDaily/contract.js';
 import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
+import { test, type DataTest } from '../quality/dataTests.js';
+import { ISO_COUNTRY_CODES } from '../quality/referenceData.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
 import { SQL_DIR } from '../warehouse/ddl.js';
 import { fillIntegerSlots, splitStatements } from '../warehouse/sqlText.js';
@@ -25,10 +27,16 @@ export interface ModelDef {
   /** Path under `sql/`. An engine-specific variant `<name>.<engine>.sql` beside it wins when present. */
   file: string;
   table: TableDef;
-  /** `full`: rebuilt whole when it runs; `date_range`: rebuilt for `@date_from`..`@date_to`. */
+  /** `full`: rebuilt whole when it runs; `date_range`: rebuilt for `@date_from`..`@date_to` of `dateColumn`. */
   refresh: 'full' | 'date_range';
+  dateColumn?: string;
   /** The dates to rebuild given what changed, or undefined to skip the model this run. */
   affectedDates(changes: Changes, settings: Settings): DateRange | undefined;
+  /**
+   * Data tests run after each build, before it commits (over the rebuilt dates of a date-range
+   * model). The catalogue key's uniqueness is always tested too (see `modelTests`).
+   */
+  tests: DataTest[];
 }
 
 const CRM = crmCompanyDaily.name;
@@ -46,19 +54,39 @@ export const MODELS: readonly ModelDef[] = [
     table: TABLES.dimCompany,
     refresh: 'full',
     affectedDates: (changes) => changes.get(CRM),
+    tests: [
+      test.unique('company_id', { where: 'is_current = 1' }), // one current version per company
+      test.expression('versions are non-empty intervals', 'valid_from < valid_to'),
+      test.acceptedValues('country', ISO_COUNTRY_CODES, { severity: 'warn' }),
+    ],
   },
   {
     name: 'silver.fact_company_usage_daily',
     file: 'silver/fact_company_usage_daily.sql',
     table: TABLES.factCompanyUsageDaily,
     refresh: 'date_range',
+    dateColumn: 'activity_date',
     affectedDates: (changes) => changes.get(USAGE),
+    tests: [
+      test.acceptedRange('active_users', { min: 0 }),
+      test.acceptedRange('events', { min: 0 }),
+      // usage from a company the CRM has never sent: it shows in gold without attributes
+      test.relationships('company_id', TABLES.dimCompany, 'company_id', { severity: 'warn' }),
+    ],
   },
   {
     name: 'gold.fact_company_activity_daily',
     file: 'gold/fact_company_activity_daily.sql',
     table: TABLES.factCompanyActivityDaily,
     refresh: 'date_range',
+    dateColumn: 'activity_date',
+    tests: [
+      test.notNull(['active_users', 'events', 'active_users_7d', 'events_7d', 'is_churn_risk']),
+      test.acceptedRange('active_users', { min: 0 }),
+      test.expression('7-day sums include the day itself', 'active_users_7d >= active_users AND events_7d >= events'),
+      test.notNull('company_name', { severity: 'warn' }),
+      test.rowCountChange(25, { severity: 'warn' }),
+    ],
     affectedDates: (changes, settings) => {
       const usage = changes.get(USAGE);
       const crm = changes.get(CRM);
@@ -72,6 +100,11 @@ export const MODELS: readonly ModelDef[] = [
     },
   },
 ];
+
+/** A model's tests as run: the uniqueness of its catalogue key, then its declared tests. */
+export function modelTests(model: ModelDef): DataTest[] {
+  return [...(model.table.key ? [test.unique(model.table.key)] : []), ...model.tests];
+}
 
 /** Values for the `{{slots}}` the SQL cannot take as parameters (window frame offsets). */
 function integerSlots(settings: Settings): Record<string, number> {

@@ -11,14 +11,18 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sqlTimestampText, type PipelineContext } from '../core/context.js';
+import { METRICS } from '../core/telemetry.js';
 import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '../core/dates.js';
 import { Run } from '../ops/runs.js';
+import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTest, type DataTestResult, type TestScope } from '../quality/dataTests.js';
+import { recordTestResults, type TestSummary } from '../quality/recordResults.js';
+import { SOURCE_CHECKS } from '../quality/sourceChecks.js';
 import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
 import { container, readBronzeLineage } from '../storage/blobStore.js';
 import { TABLES } from '../warehouse/catalog.js';
 import { parameterNames } from '../warehouse/sqlText.js';
 import type { SqlParams, SqlSession } from '../warehouse/warehouse.js';
-import { insertsRows, lookbackDays, MODELS, modelParameters, renderModelSql } from './models.js';
+import { insertsRows, lookbackDays, MODELS, modelParameters, modelTests, renderModelSql, type ModelDef } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
 import type { TransformRequest } from './requests.js';
 
@@ -32,9 +36,18 @@ export interface TransformPass {
   rowsLoaded: number;
   changes: Record<string, DateRange>;
   models: { name: string; range: DateRange; rows: number }[];
+  /** Data test counts over the pass (all stages). */
+  tests: TestSummary;
 }
 
-export type TransformOutcome = { status: 'done'; passes: TransformPass[] } | { status: 'coalesced' };
+/**
+ * `blocked`: a data test with severity `error` failed; the stage it tested rolled back (gold is as
+ * it was), the run is failed, and its dates stay pending until a later run passes the tests.
+ */
+export type TransformOutcome =
+  | { status: 'done'; passes: TransformPass[] }
+  | { status: 'coalesced' }
+  | { status: 'blocked'; passes: TransformPass[]; runId: string; error: string; failedTests: string[] };
 
 export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform'): Promise<TransformOutcome> {
   // Record rebuild requests first: whoever holds the lease will see them, even if it is not us.
@@ -56,6 +69,11 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
         passes.push(pass);
         await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()); // renew
       }
+    } catch (err) {
+      // A blocked publication is an answer, not a crash: retrying the message would fail the same
+      // way. The dates stay pending; the next trigger (new data, a replay, a rebuild) tries again.
+      if (!(err instanceof DataTestFailure)) throw err;
+      return { status: 'blocked', passes, runId: err.runId ?? '', error: err.message, failedTests: err.failures.map((f) => f.testId) };
     } finally {
       await releaseLease(ctx.warehouse, LEASE, owner);
     }
@@ -69,7 +87,7 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
 
 /** An invocation that found nothing to do still leaves a trace in the run history. */
 async function recordSkipped(ctx: PipelineContext, triggerName: string, reason: string): Promise<void> {
-  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
+  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log, ctx.telemetry);
   await run.finish('skipped', { detail: reason });
 }
 
@@ -96,7 +114,7 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
   const newFiles = await listNewBronzeFiles(ctx);
   if (newFiles.length === 0 && (await pendingRequestCount(ctx)) === 0) return undefined;
 
-  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log);
+  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log, ctx.telemetry);
   try {
     let rowsLoaded = 0;
     const batches = loadBatches(newFiles);
@@ -134,39 +152,93 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
     for (const p of pending) changes.set(p.source, unionRange(changes.get(p.source), { from: p.date_from, to: p.date_to })!);
 
     const models: TransformPass['models'] = [];
+    const testSummaries: TestSummary[] = [];
     if (changes.size > 0) {
+      // Stage bronze: the sources' tests over the dates loaded or requested.
+      for (const source of BRONZE_SOURCES) {
+        const range = changes.get(source.name);
+        const tests = SOURCE_CHECKS[source.name]?.tests ?? [];
+        if (!range || tests.length === 0) continue;
+        testSummaries.push(await testBronze(ctx, run, tests, { table: source.table, dateColumn: source.dateColumn, range, now: ctx.now() }));
+      }
       await run.step('calendar', () => ensureCalendar(ctx));
+      // Stages silver and gold: each model is rebuilt and tested in one transaction.
       for (const model of MODELS) {
         const range = model.affectedDates(changes, ctx.settings);
         if (!range) continue;
-        const statements = renderModelSql(model, ctx.warehouse.engine, ctx.settings);
-        const params = modelParameters(range, ctx.settings);
-        const result = await run.step(model.name, () =>
-          // Delete and insert commit together: readers never see a model half rebuilt.
-          ctx.warehouse.transaction(async (tx) => {
-            let rowsOut = 0;
-            for (const sql of statements) {
-              const changed = await tx.exec(sql, pick(params, parameterNames(sql)));
-              if (insertsRows(sql)) rowsOut += changed;
-            }
-            return { rowsOut, detail: { from: range.from, to: range.to, refresh: model.refresh } };
-          }),
-        );
-        models.push({ name: model.name, range, rows: result.rowsOut });
+        const built = await buildModel(ctx, run, model, range);
+        testSummaries.push(built.tests);
+        models.push({ name: model.name, range, rows: built.rows });
       }
     }
+    const tests = addSummaries(testSummaries);
 
     // The requests are done only now, after every model built: a failure leaves them pending.
     await ctx.warehouse.transaction(async (tx) => {
       for (const p of pending) await tx.exec(`UPDATE ops.transform_requests SET status = 'done', run_id = @run_id WHERE request_id = @id`, { run_id: run.runId, id: p.request_id });
     });
     const gold = models.find((m) => m.name.startsWith('gold.'));
-    await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut: gold?.rows ?? 0, detail: { files: newFiles.length, changes: Object.fromEntries(changes), models } });
-    return { runId: run.runId, filesLoaded: newFiles.length, rowsLoaded, changes: Object.fromEntries(changes), models };
+    await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut: gold?.rows ?? 0, detail: { files: newFiles.length, changes: Object.fromEntries(changes), models, tests } });
+    return { runId: run.runId, filesLoaded: newFiles.length, rowsLoaded, changes: Object.fromEntries(changes), models, tests };
   } catch (err) {
-    await run.finish('failed', {}, err).catch(() => undefined);
+    if (err instanceof DataTestFailure) err.runId = run.runId;
+    await run.finish('failed', { detail: err instanceof DataTestFailure ? { failedTests: err.failures.map((f) => f.testId) } : undefined }, err).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Rebuilds one model over `range` and runs its data tests before committing: delete, insert and
+ * tests share one transaction, so readers never see a model half rebuilt, and a failing `error`
+ * test rolls the model back to exactly what it was.
+ */
+async function buildModel(ctx: PipelineContext, run: Run, model: ModelDef, range: DateRange): Promise<{ rows: number; tests: TestSummary }> {
+  const statements = renderModelSql(model, ctx.warehouse.engine, ctx.settings);
+  const params = modelParameters(range, ctx.settings);
+  const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now() };
+  const tested: { results?: DataTestResult[]; started?: Date; finished?: Date } = {};
+  try {
+    const result = await run.step(model.name, () =>
+      ctx.warehouse.transaction(async (tx) => {
+        let rowsOut = 0;
+        for (const sql of statements) {
+          const changed = await tx.exec(sql, pick(params, parameterNames(sql)));
+          if (insertsRows(sql)) rowsOut += changed;
+        }
+        tested.started = new Date();
+        tested.results = await runDataTests(tx, modelTests(model), scope);
+        tested.finished = new Date();
+        const blocking = blockingFailures(tested.results);
+        if (blocking.length > 0) throw new DataTestFailure(blocking);
+        return { rowsOut, detail: { from: range.from, to: range.to, refresh: model.refresh } };
+      }),
+    );
+    return { rows: result.rowsOut, tests: await recordTestResults(ctx, run, `tests ${model.name}`, tested.results!, tested.started!, tested.finished!) };
+  } catch (err) {
+    // the results of a rolled-back build are recorded all the same
+    if (tested.results) await recordTestResults(ctx, run, `tests ${model.name}`, tested.results, tested.started!, tested.finished!);
+    throw err;
+  }
+}
+
+/** A source's tests after the load stage: read-only, so outside any transaction. */
+async function testBronze(ctx: PipelineContext, run: Run, tests: DataTest[], scope: TestScope): Promise<TestSummary> {
+  const started = new Date();
+  const results = await runDataTests(ctx.warehouse, tests, scope);
+  const summary = await recordTestResults(ctx, run, `tests ${tableName(scope.table)}`, results, started, new Date());
+  const blocking = blockingFailures(results);
+  if (blocking.length > 0) throw new DataTestFailure(blocking);
+  return summary;
+}
+
+function addSummaries(all: TestSummary[]): TestSummary {
+  return {
+    tests: all.reduce((n, s) => n + s.tests, 0),
+    passed: all.reduce((n, s) => n + s.passed, 0),
+    warned: all.reduce((n, s) => n + s.warned, 0),
+    failed: all.reduce((n, s) => n + s.failed, 0),
+    problems: all.flatMap((s) => s.problems),
+  };
 }
 
 function pick(params: Record<string, string | number>, names: string[]): SqlParams {
@@ -275,7 +347,7 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
                      FROM ${target} WHERE _bronze_file IN (${inList}) GROUP BY _bronze_file`;
   type FileRange = { _bronze_file: string; min_date: string; max_date: string; row_count: number };
 
-  return ctx.warehouse.transaction(async (tx) => {
+  const loaded = await ctx.warehouse.transaction(async (tx) => {
     // Replacing earlier versions: their dates need rebuilding too. First loads skip the scans.
     const before = files.some((f) => f.reload) ? await tx.query<FileRange>(rangesSql, fileParams) : [];
     if (before.length > 0) await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
@@ -304,6 +376,8 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
     if (range) await recordRequest(tx, { source: source.name, ...range, reason: `load of ${files.length} ${source.name} file(s)` }, now);
     return { rowsIn: rows, rowsOut: rows, detail: { files: files.length, dates: range ?? null } };
   });
+  ctx.telemetry.metric(METRICS.rowsLoaded, loaded.rowsOut, { source: source.name });
+  return loaded;
 }
 
 /** Keeps `silver.dim_calendar` a contiguous run of days covering all data and its windows. */

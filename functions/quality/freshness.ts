@@ -1,0 +1,89 @@
+/**
+ * Source freshness: hours since each source last delivered (the newest `_ingested_at` in its
+ * bronze table) against its thresholds in `sourceChecks.ts`. A source that stops arriving
+ * triggers nothing, so this runs on its own timer and on demand, not only after loads.
+ */
+import type { PipelineContext } from '../core/context.js';
+import { EVENTS, METRICS } from '../core/telemetry.js';
+import { Run } from '../ops/runs.js';
+import { BRONZE_SOURCES } from '../sources/registry.js';
+import { freshness, runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
+import { recordTestResults } from './recordResults.js';
+import { SOURCE_CHECKS } from './sourceChecks.js';
+
+export interface SourceFreshness {
+  source: string;
+  status: TestStatus;
+  /** Newest `_ingested_at` (UTC, ISO 8601), or null when nothing has arrived yet. */
+  latestIngestedAt: string | null;
+  lagHours: number | null;
+  warnAfterHours: number;
+  errorAfterHours: number;
+  /** Newest business date in the source's bronze table (snapshot or activity date). */
+  latestBusinessDate: string | null;
+  message: string;
+}
+
+/** Freshness of every source at `ctx.now()`; read-only. */
+export async function sourceFreshness(ctx: PipelineContext): Promise<SourceFreshness[]> {
+  return (await measure(ctx)).map((m) => m.freshness);
+}
+
+/**
+ * The freshness check as a recorded run (timer `freshnessCheck`, or an operator): one result per
+ * source in `ops.data_test_results`, the lag as a metric, and an event for each late source.
+ */
+export async function runFreshnessCheck(ctx: PipelineContext, triggerName = 'freshness_check'): Promise<{ runId: string; sources: SourceFreshness[] }> {
+  const run = await Run.start(ctx.warehouse, 'freshness_check', triggerName, ctx.log, ctx.telemetry);
+  try {
+    const started = new Date();
+    const measured = await measure(ctx);
+    await recordTestResults({ ...ctx, log: run.log }, run, 'freshness', measured.map((m) => m.result), started, new Date());
+    for (const { freshness: f } of measured) {
+      ctx.telemetry.metric(METRICS.freshnessLag, f.lagHours ?? -1, { source: f.source, status: f.status });
+      if (f.status !== 'pass') {
+        ctx.telemetry.event(EVENTS.sourceStale, {
+          source: f.source,
+          status: f.status,
+          lagHours: f.lagHours,
+          warnAfterHours: f.warnAfterHours,
+          errorAfterHours: f.errorAfterHours,
+          latestIngestedAt: f.latestIngestedAt,
+        });
+      }
+    }
+    const sources = measured.map((m) => m.freshness);
+    const stale = sources.filter((s) => s.status !== 'pass');
+    // The check itself succeeded; a late source is a finding (result, metric, event), not a crash.
+    await run.finish('succeeded', { rowsIn: sources.length, rowsOut: sources.length - stale.length, rowsRejected: stale.length, detail: sources });
+    return { runId: run.runId, sources };
+  } catch (err) {
+    await run.finish('failed', {}, err).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function measure(ctx: PipelineContext): Promise<{ freshness: SourceFreshness; result: DataTestResult }[]> {
+  const now = ctx.now();
+  const out: { freshness: SourceFreshness; result: DataTestResult }[] = [];
+  for (const source of BRONZE_SOURCES) {
+    const limits = SOURCE_CHECKS[source.name]?.freshness;
+    if (!limits) throw new Error(`source ${source.name} declares no freshness limits in quality/sourceChecks.ts`);
+    const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
+    const [latest] = await ctx.warehouse.query<{ d: string | null }>(`SELECT MAX(CAST(${source.dateColumn} AS DATE)) AS d FROM ${source.table.schema}.${source.table.name}`);
+    const { latest: latestIngested } = await freshness(ctx.warehouse, source.table, '_ingested_at', now);
+    out.push({
+      result: result!,
+      freshness: {
+        source: source.name,
+        status: result!.status,
+        latestIngestedAt: latestIngested?.toISOString() ?? null,
+        lagHours: result!.observedValue === null ? null : Math.round(result!.observedValue * 10) / 10,
+        ...limits,
+        latestBusinessDate: latest?.d ?? null,
+        message: result!.message,
+      },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * Data test results to `ops.data_test_results`, the run history, the log and telemetry. Written
+ * after the stage's transaction has ended, so a rolled-back stage still leaves its results.
+ */
+import type { PipelineContext } from '../core/context.js';
+import { EVENTS, METRICS } from '../core/telemetry.js';
+import type { Run } from '../ops/runs.js';
+import type { DataTestResult } from './dataTests.js';
+
+export interface TestSummary {
+  tests: number;
+  passed: number;
+  warned: number;
+  failed: number;
+  /** The tests that did not pass: `<test id>: <message>`. */
+  problems: string[];
+}
+
+export function summarise(results: readonly DataTestResult[]): TestSummary {
+  return {
+    tests: results.length,
+    passed: results.filter((r) => r.status === 'pass').length,
+    warned: results.filter((r) => r.status === 'warn').length,
+    failed: results.filter((r) => r.status === 'error').length,
+    problems: results.filter((r) => r.status !== 'pass').map((r) => `${r.status}: ${r.testId}: ${r.message}`),
+  };
+}
+
+/** Records one stage's test results as a step of `run` named `stepName`. */
+export async function recordTestResults(ctx: PipelineContext, run: Run, stepName: string, results: readonly DataTestResult[], started: Date, finished: Date): Promise<TestSummary> {
+  const summary = summarise(results);
+  await ctx.warehouse.transaction(async (tx) => {
+    for (const r of results) {
+      await tx.exec(
+        `INSERT INTO ops.data_test_results (run_id, test_id, table_name, stage, test_type, severity, status, failing_rows, observed_value, sample_keys, message, date_from, date_to, checked_at, duration_ms)
+         VALUES (@run_id, @test_id, @table_name, @stage, @test_type, @severity, @status, @failing_rows, @observed_value, @sample_keys, @message, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @checked_at, @duration_ms)`,
+        {
+          run_id: run.runId,
+          test_id: r.testId,
+          table_name: r.table,
+          stage: r.stage,
+          test_type: r.type,
+          severity: r.severity,
+          status: r.status,
+          failing_rows: r.failingRows,
+          observed_value: r.observedValue === null ? null : Math.round(r.observedValue * 1000) / 1000,
+          sample_keys: r.sampleKeys.length ? JSON.stringify(r.sampleKeys) : null,
+          message: r.message,
+          date_from: r.range?.from ?? null,
+          date_to: r.range?.to ?? null,
+          checked_at: r.checkedAt,
+          duration_ms: r.durationMs,
+        },
+      );
+    }
+  });
+  await run.recordStep(stepName, summary.failed > 0 ? 'failed' : 'succeeded', started, { rowsIn: summary.tests, rowsOut: summary.passed, rowsRejected: summary.warned + summary.failed, detail: summary }, summary.failed > 0 ? summary.problems.join('; ') : null, undefined, finished);
+
+  for (const r of results) {
+    if (r.status === 'pass') continue;
+    ctx.telemetry.metric(METRICS.dataTestFailed, 1, { table: r.table, test: r.type, severity: r.severity, status: r.status });
+    ctx.telemetry.event(EVENTS.dataTestFailed, {
+      runId: run.runId,
+      testId: r.testId,
+      table: r.table,
+      severity: r.severity,
+      status: r.status,
+      failingRows: r.failingRows,
+      sampleKeys: JSON.stringify(r.sampleKeys),
+      message: r.message,
+    });
+    const line = `data test ${r.status === 'error' ? 'failed' : 'warning'}: ${r.testId}: ${r.message}`;
+    const props = { testId: r.testId, failingRows: r.failingRows, sampleKeys: r.sampleKeys };
+    if (r.status === 'error') run.log.error(line, props);
+    else run.log.warn(line, props);
+  }
+  return summary;
+}
