@@ -70,6 +70,20 @@ export const settingsSchema = z.object({
 
   /** A transform run holds the warehouse lease this long; a crashed run's lease expires after it. */
   TRANSFORM_LEASE_SECONDS: positiveInt.default(1_800),
+
+  /**
+   * Application Insights resource (`InstrumentationKey=…;IngestionEndpoint=https://…;…`): when set,
+   * the pipeline's metrics and events go there (the Functions host reads the same setting for its
+   * own logs). Unset: telemetry goes nowhere.
+   */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  /**
+   * Entra authentication for that telemetry, the format the Functions host reads:
+   * `Authorization=AAD;ClientId=<client id>` (user-assigned managed identity) or `Authorization=AAD`
+   * (system-assigned). Needed when the resource has local auth disabled; the identity needs the
+   * Monitoring Metrics Publisher role on it. Unset: sent without a token.
+   */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { duckdbPath: string };

@@ -3,17 +3,18 @@ import { app, type InvocationContext } from '@azure/functions';
 import { transformRequestSchema } from '../transform/requests.js';
 import { runTransform } from '../transform/transform.js';
 import { QUEUES } from '../storage/blobStore.js';
-import { pipelineContextFor } from './hostContext.js';
+import { withPipelineContext } from './hostContext.js';
 
 export async function transformHandler(message: unknown, context: InvocationContext): Promise<void> {
-  const ctx = await pipelineContextFor(context);
-  const parsed = transformRequestSchema.safeParse(message);
-  if (!parsed.success) {
-    // A malformed message can never succeed: log it and let it go (no poison-queue retries).
-    ctx.log.error(`ignored a malformed transform request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return;
-  }
-  await runTransform(ctx, [parsed.data], 'transform_queue');
+  await withPipelineContext(context, async (ctx) => {
+    const parsed = transformRequestSchema.safeParse(message);
+    if (!parsed.success) {
+      // A malformed message can never succeed: log it and let it go (no poison-queue retries).
+      ctx.log.error(`ignored a malformed transform request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return;
+    }
+    await runTransform(ctx, [parsed.data], 'transform_queue');
+  });
 }
 
 app.storageQueue('transform', { queueName: QUEUES.transformRequests, connection: 'AzureWebJobsStorage', handler: transformHandler });

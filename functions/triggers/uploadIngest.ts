@@ -2,10 +2,10 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { handleLandingEvent } from '../ingest/landingEvents.js';
 import { QUEUES } from '../storage/blobStore.js';
-import { pipelineContextFor } from './hostContext.js';
+import { withPipelineContext } from './hostContext.js';
 
 export async function uploadIngestHandler(message: unknown, context: InvocationContext): Promise<void> {
-  await handleLandingEvent(await pipelineContextFor(context), message);
+  await withPipelineContext(context, (ctx) => handleLandingEvent(ctx, message));
 }
 
 app.storageQueue('uploadIngest', { queueName: QUEUES.landingEvents, connection: 'AzureWebJobsStorage', handler: uploadIngestHandler });
