@@ -5,3 +5,5 @@
 import './triggers/uploadIngest.js';
 import './triggers/usageIngest.js';
 import './triggers/transform.js';
+import './triggers/monitor.js';
+import './triggers/ops.js';

@@ -63,6 +63,9 @@ export const settingsSchema = z.object({
   /** NCRONTAB for the usage ingest timer (read by the host at start-up). */
   USAGE_INGEST_SCHEDULE: z.string().default('0 0 2 * * *'),
 
+  /** NCRONTAB for the monitor timer: source freshness and poison queues (read by the host at start-up). */
+  MONITOR_SCHEDULE: z.string().default('0 15 * * * *'),
+
   /** Churn rule: no active users in this many calendar days ... */
   CHURN_INACTIVE_DAYS: positiveInt.max(366).default(7),
   /** ... and no CRM contact in this many days before the activity date. */

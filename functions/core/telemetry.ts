@@ -25,7 +25,7 @@ export const METRICS = {
   dataTestFailed: 'pipeline.data_tests.failed',
   /** 1 per schema drift finding. dims: source, kind (new_column | missing_optional_column | changed_type) */
   schemaDrift: 'pipeline.schema_drift',
-  /** 1 per message the pipeline moved to, or found in, a poison queue. dims: queue */
+  /** Messages waiting in a poison queue, measured by the hourly monitor (a gauge). dims: queue */
   poisonMessages: 'pipeline.queue.poison_messages',
 } as const;
 
@@ -43,7 +43,7 @@ export const EVENTS = {
   fileRejected: 'pipeline.file_rejected',
   /** Schema drift in a file: runId, source, file, kind, column, expected, observed. */
   schemaDrift: 'pipeline.schema_drift',
-  /** A message in a poison queue: queue, message (truncated). */
+  /** Messages wait in a poison queue: queue, messages, message (the first one, truncated). */
   poisonMessage: 'pipeline.poison_message',
 } as const;
 

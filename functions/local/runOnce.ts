@@ -14,6 +14,7 @@ import { consoleLog, type Log } from '../core/log.js';
 import { container } from '../storage/blobStore.js';
 import { crmSampleCsv } from './sampleData.js';
 import { LocalHost } from './localHost.js';
+import { writeLocalApiProfile } from './localApiProfile.js';
 import { startUsageApiServer } from './usageApiServer.js';
 
 const { values: args } = parseArgs({
@@ -43,7 +44,9 @@ async function main(): Promise<void> {
 
   console.log(`Pipeline, local run: ${companies} companies × ${days} days, seed ${seed}; state in ${dir}`);
   const token = randomBytes(16).toString('hex'); // a throwaway token for the local API only
-  const api = await startUsageApiServer({ seed, companies, token, badRecordRate: 0.002 });
+  const profile = { seed, companies, badRecordRate: 0.002 };
+  const api = await startUsageApiServer({ ...profile, token });
+  await writeLocalApiProfile(dir, profile); // so `npm run ops -- backfill` asks the same stand-in API
   const host = await LocalHost.start({
     dir,
     log,
