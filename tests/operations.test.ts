@@ -17,7 +17,9 @@ import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { runUsageIngest } from '../functions/ingest/usageIngest.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { startUsageApiServer, type UsageApiServer } from '../functions/local/usageApiServer.js';
+import { checkPoisonQueues } from '../functions/ops/poisonQueues.js';
 import { readWatermark } from '../functions/ops/watermarks.js';
+import { EVENTS, METRICS } from '../functions/core/telemetry.js';
 import { container, decodeQueueJson, queue } from '../functions/storage/blobStore.js';
 import { transformRequestSchema } from '../functions/transform/requests.js';
 import { runTransform } from '../functions/transform/transform.js';
@@ -226,6 +228,29 @@ describe('runs and trace', () => {
     for (const u of body.usage) {
       const lines = (await readBlobText(ctx.storage, 'bronze', u.bronzeFile.replace(/^bronze\//, ''))).split('\n');
       expect(JSON.parse(lines[u.line - 1]!)).toMatchObject({ company_id: 'A', active_users: u.activeUsers, activity_date: u.activityDate, _row_number: u.line });
+    }
+  });
+});
+
+describe('the monitor', () => {
+  it('reports messages waiting in poison queues without consuming them', async () => {
+    const poison = ctx.storage.queues.getQueueClient('transform-requests-poison');
+    await poison.createIfNotExists();
+    try {
+      await poison.sendMessage(Buffer.from('{"source":"product_usage"}').toString('base64'));
+      const found = await checkPoisonQueues(ctx);
+      expect(found).toEqual([
+        { queue: 'landing-events-poison', messages: 0 },
+        { queue: 'transform-requests-poison', messages: 1 },
+      ]);
+      expect(ctx.telemetry.metrics.filter((m) => m.name === METRICS.poisonMessages)).toEqual([
+        { name: METRICS.poisonMessages, value: 0, dimensions: { queue: 'landing-events-poison' } },
+        { name: METRICS.poisonMessages, value: 1, dimensions: { queue: 'transform-requests-poison' } },
+      ]);
+      expect(ctx.telemetry.events).toEqual([{ name: EVENTS.poisonMessage, properties: expect.objectContaining({ queue: 'transform-requests-poison', messages: 1 }) as unknown }]);
+      expect((await poison.getProperties()).approximateMessagesCount).toBe(1);
+    } finally {
+      await poison.delete();
     }
   });
 });

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   console.log(`Local host running (state in ${dir}). Ctrl-C stops it.
   landing:     drop CSV files into ${inbox}/<source>/ or upload to the landing container
   storage:     ${host.connectionString.replace(/AccountKey=[^;]+;/, 'AccountKey=<Azurite development key>;')}
-  usage timer: "${schedule}" (NCRONTAB, UTC)${env.USAGE_API_BASE_URL ? `; local usage API at ${env.USAGE_API_BASE_URL}` : ''}`);
+  usage timer: "${schedule}" (NCRONTAB, UTC)${env.USAGE_API_BASE_URL ? `; local usage API at ${env.USAGE_API_BASE_URL}` : ''}
+  monitor:     "${host.ctx.settings.MONITOR_SCHEDULE}" (freshness, poison queues)`);
 
   const seen = new Map<string, string>(); // landing blob → etag already announced
   let busy = false;
@@ -72,6 +73,9 @@ async function main(): Promise<void> {
     await host.fireUsageTimer().catch((err: unknown) => log.error(`usageIngest failed: ${err instanceof Error ? err.message : String(err)}`));
     await tick();
   });
+  const monitor = new Cron(host.ctx.settings.MONITOR_SCHEDULE, { timezone: 'UTC', protect: true }, async () => {
+    await host.fireMonitorTimer().catch((err: unknown) => log.error(`monitor failed: ${err instanceof Error ? err.message : String(err)}`));
+  });
   const interval = setInterval(() => void tick(), pollMs);
   await tick();
 
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
   console.log('\nstopping…');
   clearInterval(interval);
   timer.stop();
+  monitor.stop();
   while (busy) await new Promise((r) => setTimeout(r, 100));
   await host.stop();
   await stopApi?.();

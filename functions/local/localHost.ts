@@ -15,6 +15,7 @@ import { blobCreatedEvent } from '../ingest/landingEvents.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, sendJson, type QUEUES, type StorageClients } from '../storage/blobStore.js';
 import { transformHandler } from '../triggers/transform.js';
 import { uploadIngestHandler } from '../triggers/uploadIngest.js';
+import { monitorHandler } from '../triggers/monitor.js';
 import { usageIngestHandler } from '../triggers/usageIngest.js';
 import { useSharedContext } from '../triggers/hostContext.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdbWarehouse.js';
@@ -93,6 +94,11 @@ export class LocalHost {
   /** Fires the usage ingest timer once. */
   async fireUsageTimer(): Promise<void> {
     await usageIngestHandler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, this.invocation('usageIngest'));
+  }
+
+  /** Fires the monitor timer once (source freshness, poison queues). */
+  async fireMonitorTimer(): Promise<void> {
+    await monitorHandler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, this.invocation('monitor'));
   }
 
   /**
