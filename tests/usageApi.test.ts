@@ -46,6 +46,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   server.setFailures([]);
+  server.setDrift(undefined);
   server.requests.reset();
 });
 
@@ -99,6 +100,7 @@ describe('usage API client', () => {
     const pull = await fetchUsageDate(DATE, options());
     expect(pull.records).toEqual(expected);
     expect(pull.rejects).toEqual([]);
+    expect(pull.drift).toEqual([]);
     expect(pull.pages).toBe(Math.ceil(expected.length / PAGE_SIZE));
     expect(pull.attempts).toBe(pull.pages);
     expect(pull.request).toBe(`GET ${server.url}/v1/usage?date=${DATE}&page_size=${PAGE_SIZE}`);
@@ -133,6 +135,48 @@ describe('usage API client', () => {
       expect(pull.attempts).toBe(pull.pages + 2);
     });
   }
+
+  it('reports fields the contract does not know as drift, and drops them from the records', async () => {
+    const expected = expectedRecords(DATE);
+    server.setDrift({ extraFields: { plan: 'pro', seats: 12 } });
+    const pull = await fetchUsageDate(DATE, options());
+    expect(pull.records).toEqual(expected); // exactly the declared fields
+    expect(pull.rejects).toEqual([]);
+    expect(pull.drift).toEqual([
+      expect.objectContaining({ kind: 'new_column', column: 'plan', observed: 'string', example: '"pro"' }),
+      expect.objectContaining({ kind: 'new_column', column: 'seats', observed: 'integer', example: '12' }),
+    ]);
+    expect(pull.drift[0]!.detail).toContain(`in ${expected.length} of ${expected.length} records`);
+  });
+
+  it('reports a field sent with another JSON type as a changed type, and rejects those records', async () => {
+    const expected = expectedRecords(DATE);
+    server.setDrift({ numbersAsStrings: ['events'] });
+    const pull = await fetchUsageDate(DATE, options());
+    expect(pull.records).toEqual([]);
+    expect(pull.rejects).toHaveLength(expected.length);
+    expect(pull.rejects.every((r) => r.field === 'events')).toBe(true);
+    expect(pull.drift).toEqual([
+      {
+        kind: 'changed_type',
+        column: 'events',
+        expected: 'integer',
+        observed: 'string',
+        example: JSON.stringify(String(expected[0]!.events)),
+        detail: `${expected.length} of ${expected.length} values of "events" are not integer (mostly string, e.g. "${expected[0]!.events}"); those records are quarantined`,
+      },
+    ]);
+  });
+
+  it('counts drift over the pass that succeeded only, when a repeated cursor restarts the date', async () => {
+    const expected = expectedRecords(DATE);
+    server.setDrift({ extraFields: { plan: 'pro' } });
+    server.setFailures([{ mode: 'repeat_cursor', times: 1 }]);
+    const pull = await fetchUsageDate(DATE, options());
+    expect(pull.restarts).toBe(1);
+    expect(pull.drift).toHaveLength(1);
+    expect(pull.drift[0]!.detail).toContain(`in ${expected.length} of ${expected.length} records`);
+  });
 
   it('restarts the date when the API repeats a cursor, without duplicates', async () => {
     const expected = expectedRecords(DATE);

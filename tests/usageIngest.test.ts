@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sqlTimestampText, type PipelineContext } from '../functions/core/context.js';
 import { memoryLog } from '../functions/core/log.js';
-import { noTelemetry } from '../functions/core/telemetry.js';
+import { EVENTS, METRICS, memoryTelemetry, type RecordedTelemetry } from '../functions/core/telemetry.js';
 import { loadSettings } from '../functions/core/settings.js';
 import { runUsageIngest, usageBronzePath, usageQuarantinePath } from '../functions/ingest/usageIngest.js';
 import { startAzurite, type AzuriteHandle } from '../functions/local/azurite.js';
@@ -30,7 +30,7 @@ let storage: StorageClients;
 let warehouse: DuckDbWarehouse;
 let log: ReturnType<typeof memoryLog>;
 
-function context(env: Record<string, string> = {}): PipelineContext {
+function context(env: Record<string, string> = {}): PipelineContext & { telemetry: RecordedTelemetry } {
   const settings = loadSettings({
     AzureWebJobsStorage: azurite.connectionString,
     USAGE_API_BASE_URL: server.url,
@@ -45,7 +45,7 @@ function context(env: Record<string, string> = {}): PipelineContext {
     USAGE_MAX_DATES_PER_RUN: '4',
     ...env,
   });
-  return { settings, storage, warehouse, log, telemetry: noTelemetry, now: () => NOW };
+  return { settings, storage, warehouse, log, telemetry: memoryTelemetry(), now: () => NOW };
 }
 
 async function blobText(containerName: 'bronze' | 'quarantine', path: string): Promise<string | undefined> {
@@ -92,6 +92,7 @@ beforeEach(async () => {
   for (const name of ['bronze', 'quarantine'] as const) for await (const b of container(storage, name).listBlobsFlat()) await container(storage, name).deleteBlob(b.name);
   await queue(storage, 'transformRequests').clearMessages();
   server.setFailures([]);
+  server.setDrift(undefined);
   server.requests.reset();
   warehouse = await DuckDbWarehouse.open(':memory:');
   log = memoryLog();
@@ -255,6 +256,14 @@ describe('usage ingest', () => {
     }
     expect(result.received).toBe(served);
     expect(result.accepted + result.rejected).toBe(served);
+    // A few bad records are no schema drift.
+    expect(result.drift).toEqual([]);
+    expect(await warehouse.query(`SELECT * FROM ops.schema_drift`)).toEqual([]);
+    // One landed / quarantined metric per pulled date.
+    const metric = (name: string) => ctx.telemetry.metrics.filter((m) => m.name === name);
+    expect(metric(METRICS.rowsLanded).map((m) => m.dimensions)).toEqual([{ source: 'product_usage' }, { source: 'product_usage' }]);
+    expect(metric(METRICS.rowsLanded).reduce((n, m) => n + m.value, 0)).toBe(result.accepted);
+    expect(metric(METRICS.rowsQuarantined).reduce((n, m) => n + m.value, 0)).toBe(result.rejected);
     const [run] = await runs();
     expect(run).toMatchObject({ status: 'succeeded', rows_in: served, rows_out: result.accepted, rows_rejected: result.rejected });
 
@@ -262,6 +271,86 @@ describe('usage ingest', () => {
     await runUsageIngest(context(), { dates: ['2025-03-01'] });
     expect(await blobText('quarantine', usageQuarantinePath('2025-03-01'))).toBeUndefined();
     expect((await blobText('bronze', usageBronzePath('2025-03-01')))!.trimEnd().split('\n')).toHaveLength(validRecords('2025-03-01').length);
+  });
+
+  it('records schema drift per pulled date: a new field (dropped from bronze) and a field sent with another type (its records quarantined)', async () => {
+    const ctx = context();
+    const date = '2025-03-02';
+    const file = `bronze/${usageBronzePath(date)}`; // drift is recorded against the date's bronze blob
+    const request = `GET ${server.url}/v1/usage?date=${date}&page_size=20`; // quarantine lines name the request
+    const expected = validRecords(date);
+    type DriftRow = { run_id: string; source: string; source_file: string; drift_kind: string; column_name: string; expected: string | null; observed: string | null; detail: string };
+    const driftRows = () =>
+      warehouse.query<DriftRow>(`SELECT run_id, source, source_file, drift_kind, column_name, expected, observed, detail FROM ops.schema_drift ORDER BY drift_kind, column_name`);
+
+    // 1. The provider adds a field: every record still lands, without it; the field is drift.
+    server.setDrift({ extraFields: { plan: 'enterprise' } });
+    const first = await runUsageIngest(ctx, { dates: [date] });
+    expect(first).toMatchObject({ accepted: expected.length, rejected: 0 });
+    const lines = (await blobText('bronze', usageBronzePath(date)))!.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(expected.length);
+    expect(Object.keys(lines[0]!)).toEqual(['company_id', 'activity_date', 'active_users', 'events', '_row_number']);
+    expect(first.drift).toEqual([
+      {
+        date,
+        file,
+        findings: [
+          {
+            kind: 'new_column',
+            column: 'plan',
+            observed: 'string',
+            example: '"enterprise"',
+            detail: `field "plan" is not in the product_usage contract (in ${expected.length} of ${expected.length} records, e.g. "enterprise"); not landed in bronze`,
+          },
+        ],
+      },
+    ]);
+    expect(await driftRows()).toEqual([
+      expect.objectContaining({ run_id: first.runId, source: 'product_usage', source_file: file, drift_kind: 'new_column', column_name: 'plan', expected: null, observed: 'string' }),
+    ]);
+    const [run] = await warehouse.query<{ detail: string }>(`SELECT detail FROM ops.pipeline_runs WHERE run_id = @id`, { id: first.runId });
+    expect((JSON.parse(run!.detail) as { drift: unknown }).drift).toEqual(first.drift);
+    expect(log.lines.filter((l) => l.level === 'warn' && l.message.startsWith('schema drift')).map((l) => l.message)).toEqual([`schema drift in ${file}: new_column "plan"`]);
+
+    // A re-pull of the same date replaces its drift rows: no duplicates.
+    await runUsageIngest(ctx, { dates: [date] });
+    expect((await driftRows()).map((r) => [r.drift_kind, r.column_name])).toEqual([['new_column', 'plan']]);
+
+    // 2. active_users arrives as strings: those records are bad (quarantined), and the type change is drift.
+    server.setDrift({ numbersAsStrings: ['active_users'] });
+    const second = await runUsageIngest(ctx, { dates: [date] });
+    expect(second).toMatchObject({ accepted: 0, rejected: expected.length });
+    expect(await blobText('bronze', usageBronzePath(date))).toBe('');
+    const quarantined = (await blobText('quarantine', usageQuarantinePath(date)))!.trimEnd().split('\n').map((l) => JSON.parse(l) as { file: string; field: string; reason: string });
+    expect(quarantined).toHaveLength(expected.length);
+    expect(quarantined.every((q) => q.file === request && q.field === 'active_users' && /expected number, received string/.test(q.reason))).toBe(true);
+    const changed = await driftRows();
+    expect(changed).toEqual([
+      expect.objectContaining({ run_id: second.runId, source_file: file, drift_kind: 'changed_type', column_name: 'active_users', expected: 'integer', observed: 'string' }),
+    ]);
+    expect(changed[0]!.detail).toMatch(new RegExp(`^${expected.length} of ${expected.length} values of "active_users" are not integer \\(mostly string, e\\.g\\. "\\d+"\\); those records are quarantined$`));
+
+    // 3. Back to the contract: a clean re-pull clears the date's drift.
+    server.setDrift(undefined);
+    const third = await runUsageIngest(ctx, { dates: [date] });
+    expect(third.drift).toEqual([]);
+    expect(await driftRows()).toEqual([]);
+
+    // Reported per finding (metric + event) and per date (rows landed / quarantined).
+    const metrics = (name: string) => ctx.telemetry.metrics.filter((m) => m.name === name).map((m) => ({ value: m.value, ...m.dimensions }));
+    expect(metrics(METRICS.schemaDrift)).toEqual([
+      { value: 1, source: 'product_usage', kind: 'new_column' },
+      { value: 1, source: 'product_usage', kind: 'new_column' },
+      { value: 1, source: 'product_usage', kind: 'changed_type' },
+    ]);
+    expect(ctx.telemetry.events.filter((e) => e.name === EVENTS.schemaDrift).map((e) => e.properties)).toEqual([
+      { runId: first.runId, source: 'product_usage', file, kind: 'new_column', column: 'plan', expected: null, observed: 'string' },
+      expect.objectContaining({ source: 'product_usage', file, kind: 'new_column', column: 'plan' }),
+      { runId: second.runId, source: 'product_usage', file, kind: 'changed_type', column: 'active_users', expected: 'integer', observed: 'string' },
+    ]);
+    expect(metrics(METRICS.rowsLanded).map((m) => m.value)).toEqual([expected.length, expected.length, 0, expected.length]);
+    expect(metrics(METRICS.rowsQuarantined).map((m) => m.value)).toEqual([0, 0, expected.length, 0]);
+    expect(ctx.telemetry.metrics.filter((m) => m.name === METRICS.rowsLanded).every((m) => m.dimensions.source === 'product_usage')).toBe(true);
   });
 
   it('writes an empty blob for a date without data and fails clearly without API settings', async () => {

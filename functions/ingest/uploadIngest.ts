@@ -3,6 +3,10 @@
  * rejected rows to quarantine (with file, line, field and reason). Streams end to end, so memory
  * does not grow with the file. A file is identified by its content hash: a re-delivered event
  * or a re-upload of the same bytes changes nothing.
+ *
+ * Schema drift (a new column, a missing optional column, a changed type; see the source's
+ * contract) is recorded in `ops.schema_drift` with the file's `ops.file_ingests` row, reported,
+ * and returned with the outcome; it never fails the file. A missing required column does.
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
@@ -10,7 +14,10 @@ import { once } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { PipelineContext } from '../core/context.js';
 import { toIsoDate, type IsoDate } from '../core/dates.js';
+import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
+import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
+import type { DriftFinding } from '../sources/contract.js';
 import { uploadSourceFor } from '../sources/registry.js';
 import type { UploadSource } from '../sources/uploadSource.js';
 import { bronzeLineage, container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
@@ -18,8 +25,8 @@ import { requestTransform } from '../transform/requests.js';
 import { csvRecords } from './csvRecords.js';
 
 export type UploadOutcome =
-  | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string }
-  | { status: 'rejected'; reason: string; rowsTotal: number; quarantineFile: string; sha256: string }
+  | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string; drift: DriftFinding[] }
+  | { status: 'rejected'; reason: string; rowsTotal: number; quarantineFile: string; sha256: string; drift: DriftFinding[] }
   | { status: 'duplicate'; sha256: string; firstSeenAs: string }
   | { status: 'already_ingested'; sha256: string }
   | { status: 'gone' };
@@ -98,7 +105,7 @@ function normaliseHeader(name: string): string {
 }
 
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
-  const run = await Run.start(ctx.warehouse, 'upload_ingest', `${triggerName}:${landingPath}`, ctx.log);
+  const run = await Run.start(ctx.warehouse, 'upload_ingest', `${triggerName}:${landingPath}`, ctx.log, ctx.telemetry);
   try {
     // from here on every log line carries the run id
     const outcome = await ingest({ ...ctx, log: run.log }, run, landingPath);
@@ -161,30 +168,43 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
 
   if (!source) {
     const reason = `no source is registered for the landing folder "${folder}" (file ${landingFile})`;
-    return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download });
+    return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
   }
 
   let outcome: UploadOutcome | undefined;
   await run.step('parse_and_write', async () => {
     const split = await splitRows(ctx, source, { landingFile, sha256, arrivalDate, partition, download });
     if (split.status === 'header_rejected') {
-      outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download });
-      return { rowsIn: split.rowsTotal, rowsOut: 0, detail: { rejected: split.reason } };
+      outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download, drift: split.drift });
+      return { rowsIn: split.rowsTotal, rowsOut: 0, rowsRejected: split.rowsTotal, detail: { rejected: split.reason, ...driftDetail(split.drift) } };
     }
     await recordFileIngest(ctx, run, {
       sha256, landingFile, source: source.name, status: 'loaded',
       rowsTotal: split.rowsTotal, rowsAccepted: split.rowsAccepted, rowsQuarantined: split.rowsQuarantined,
-      bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile,
+      bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile, drift: split.drift,
     });
+    reportFile(ctx, run, source.name, landingFile, { landed: split.rowsAccepted, quarantined: split.rowsQuarantined, drift: split.drift });
     if (split.dates) await requestTransform(ctx.storage, source.name, split.dates, 'upload_ingest');
-    ctx.log.info('file ingested', { landingFile, rowsTotal: split.rowsTotal, accepted: split.rowsAccepted, quarantined: split.rowsQuarantined });
+    ctx.log.info('file ingested', { landingFile, rowsTotal: split.rowsTotal, accepted: split.rowsAccepted, quarantined: split.rowsQuarantined, drift: split.drift.length });
     outcome = {
       status: 'loaded', sha256, rowsTotal: split.rowsTotal, rowsAccepted: split.rowsAccepted,
-      rowsQuarantined: split.rowsQuarantined, bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile,
+      rowsQuarantined: split.rowsQuarantined, bronzeFile: split.bronzeFile, quarantineFile: split.quarantineFile, drift: split.drift,
     };
-    return { rowsIn: split.rowsTotal, rowsOut: split.rowsAccepted, detail: { quarantined: split.rowsQuarantined } };
+    return { rowsIn: split.rowsTotal, rowsOut: split.rowsAccepted, rowsRejected: split.rowsQuarantined, detail: { quarantined: split.rowsQuarantined, ...driftDetail(split.drift) } };
   });
   return outcome!;
+}
+
+/** Drift in a step's detail: the kind and column of each finding. */
+function driftDetail(drift: readonly DriftFinding[]): { drift?: string[] } {
+  return drift.length ? { drift: drift.map((f) => `${f.kind}:${f.column}`) } : {};
+}
+
+/** A file's fate for the portal: rows landed and quarantined, and its schema drift. */
+function reportFile(ctx: PipelineContext, run: Run, source: string, file: string, r: { landed: number; quarantined: number; drift: DriftFinding[] }): void {
+  ctx.telemetry.metric(METRICS.rowsLanded, r.landed, { source });
+  ctx.telemetry.metric(METRICS.rowsQuarantined, r.quarantined, { source });
+  reportSchemaDrift(ctx, { runId: run.runId, source, file, findings: r.drift, detectedAt: ctx.now() });
 }
 
 interface SplitInput {
@@ -196,28 +216,31 @@ interface SplitInput {
 }
 
 type SplitOutcome =
-  | { status: 'header_rejected'; reason: string; rowsTotal: number }
-  | { status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; dates?: { from: IsoDate; to: IsoDate } };
+  | { status: 'header_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
+  | {
+      status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null;
+      dates?: { from: IsoDate; to: IsoDate }; drift: DriftFinding[];
+    };
 
 /** Pass 2: header check, then every row to bronze or quarantine. */
 async function splitRows(ctx: PipelineContext, source: UploadSource, input: SplitInput): Promise<SplitOutcome> {
   const records = csvRecords(await input.download());
   const first = await records.next();
-  if (first.done) return { status: 'header_rejected', reason: `${input.landingFile}: the file is empty (no header line)`, rowsTotal: 0 };
-  if (first.value.kind !== 'record') return { status: 'header_rejected', reason: `${input.landingFile}, line ${first.value.line}: the header cannot be parsed: ${first.value.reason}`, rowsTotal: await countRest(records) };
+  if (first.done) return { status: 'header_rejected', reason: `${input.landingFile}: the file is empty (no header line)`, rowsTotal: 0, drift: [] };
+  if (first.value.kind !== 'record') {
+    return { status: 'header_rejected', reason: `${input.landingFile}, line ${first.value.line}: the header cannot be parsed: ${first.value.reason}`, rowsTotal: await countRest(records), drift: [] };
+  }
 
   const header = first.value.fields.map(normaliseHeader);
-  const missing = source.requiredColumns.filter((c) => !header.includes(c));
-  const repeated = header.filter((h, i) => header.indexOf(h) !== i);
+  const file = source.openFile(header, { arrivalDate: input.arrivalDate });
+  const { missingRequired: missing, repeated } = file;
   if (missing.length > 0 || repeated.length > 0) {
     const reason = missing.length
       ? `${input.landingFile}, line ${first.value.line}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (header has ${header.map((h) => `"${h}"`).join(', ')})`
-      : `${input.landingFile}, line ${first.value.line}: column${repeated.length > 1 ? 's' : ''} ${[...new Set(repeated)].map((m) => `"${m}"`).join(', ')} appear more than once in the header`;
-    return { status: 'header_rejected', reason, rowsTotal: await countRest(records) };
+      : `${input.landingFile}, line ${first.value.line}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${m}"`).join(', ')} appear more than once in the header`;
+    // The header's drift (new columns, e.g. a renamed required one) is recorded with the rejection.
+    return { status: 'header_rejected', reason, rowsTotal: await countRest(records), drift: file.drift() };
   }
-  const known = new Set([...source.requiredColumns, ...source.optionalColumns]);
-  const extraColumns = header.filter((h) => !known.has(h));
-  if (extraColumns.length) ctx.log.info('extra columns kept in bronze as _extra_columns', { file: input.landingFile, extraColumns });
 
   const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
   const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
@@ -235,9 +258,8 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
   let rowsTotal = 0;
   const reject = (line: number, field: string, reason: string, raw: string) =>
     quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw: raw.replace(/\n$/, '') } satisfies QuarantineRecord);
-  // Where each header column goes, worked out once; and the lineage every line ends with.
-  const knownAt = header.flatMap((h, i) => (known.has(h) ? [[h, i] as const] : []));
-  const extraAt = header.flatMap((h, i) => (known.has(h) ? [] : [[h, i] as const]));
+  // Columns outside the contract go to _extra_columns; the lineage every line ends with.
+  const extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
   const dataColumns = source.bronzeTable.columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
   const dataKeys = dataColumns.map((c) => `${JSON.stringify(c)}:`);
 
@@ -253,9 +275,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
         await reject(item.line, '', `expected ${header.length} fields as in the header, found ${item.fields.length}`, item.raw);
         continue;
       }
-      const record: Record<string, string> = {};
-      for (const [h, i] of knownAt) record[h] = item.fields[i]!;
-      const result = source.validateRow(record, { arrivalDate: input.arrivalDate });
+      const result = file.validateRow(item.fields);
       if ('reason' in result) {
         await reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
         continue;
@@ -287,6 +307,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
       bronzeFile: `bronze/${bronzePath}`,
       quarantineFile: wroteQuarantine ? `quarantine/${quarantinePath}` : null,
       ...(minDate ? { dates: { from: minDate, to: maxDate! } } : {}),
+      drift: file.drift(),
     };
   } catch (err) {
     bronze.abort(err as Error);
@@ -305,7 +326,7 @@ async function countRest(records: AsyncGenerator<unknown>): Promise<number> {
 async function rejectFile(
   ctx: PipelineContext,
   run: Run,
-  input: { sourceName: string; landingFile: string; sha256: string; partition: string; reason: string; rowsTotal: number; download: () => Promise<Readable> },
+  input: { sourceName: string; landingFile: string; sha256: string; partition: string; reason: string; rowsTotal: number; download: () => Promise<Readable>; drift: DriftFinding[] },
 ): Promise<UploadOutcome & { status: 'rejected' }> {
   const q = container(ctx.storage, 'quarantine');
   const base = `${input.sourceName}/${input.partition}/${input.sha256}`;
@@ -315,17 +336,29 @@ async function rejectFile(
   await recordFileIngest(ctx, run, {
     sha256: input.sha256, landingFile: input.landingFile, source: input.sourceName, status: 'rejected',
     rowsTotal: input.rowsTotal, rowsAccepted: 0, rowsQuarantined: input.rowsTotal, quarantineFile: `quarantine/${base}.file/${fileName}`, reason: input.reason,
+    drift: input.drift,
   });
   ctx.log.warn(`file rejected: ${input.reason}`, { landingFile: input.landingFile });
-  return { status: 'rejected', reason: input.reason, rowsTotal: input.rowsTotal, quarantineFile: `quarantine/${base}.file/${fileName}`, sha256: input.sha256 };
+  ctx.telemetry.event(EVENTS.fileRejected, { runId: run.runId, source: input.sourceName, file: input.landingFile, reason: input.reason });
+  reportFile(ctx, run, input.sourceName, input.landingFile, { landed: 0, quarantined: input.rowsTotal, drift: input.drift });
+  return { status: 'rejected', reason: input.reason, rowsTotal: input.rowsTotal, quarantineFile: `quarantine/${base}.file/${fileName}`, sha256: input.sha256, drift: input.drift };
 }
 
 async function recordFileIngest(
   ctx: PipelineContext,
   run: Run,
-  r: { sha256: string; landingFile: string; source: string; status: string; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile?: string; quarantineFile?: string | null; reason?: string },
+  r: {
+    sha256: string; landingFile: string; source: string; status: string; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number;
+    bronzeFile?: string; quarantineFile?: string | null; reason?: string; drift?: readonly DriftFinding[];
+  },
 ): Promise<void> {
+  // One transaction: the file's row and its drift rows exist together or not at all, so a file is
+  // never re-ingested with its drift already recorded (and drift rows are never duplicated).
   await ctx.warehouse.transaction(async (tx) => {
+    await tx.exec(
+      `DELETE FROM ops.schema_drift WHERE source_file = @landing_file AND run_id IN (SELECT run_id FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file = @landing_file)`,
+      { sha: r.sha256, landing_file: r.landingFile },
+    );
     await tx.exec(`DELETE FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file = @landing_file`, { sha: r.sha256, landing_file: r.landingFile });
     await tx.exec(
       `INSERT INTO ops.file_ingests (content_sha256, landing_file, source, status, rows_total, rows_accepted, rows_quarantined, bronze_file, quarantine_file, reason, ingested_at, run_id)
@@ -336,5 +369,6 @@ async function recordFileIngest(
         now: ctx.now(), run_id: run.runId,
       },
     );
+    if (r.drift?.length) await insertSchemaDrift(tx, { runId: run.runId, source: r.source, file: r.landingFile, findings: r.drift, detectedAt: ctx.now() });
   });
 }

@@ -6,11 +6,18 @@
  *
  * Re-running is harmless: a date's blob is replaced as a whole (atomic block-blob commit) and the
  * transform is idempotent per date range.
+ *
+ * Schema drift in a date's records (fields the contract does not know, which are dropped; a
+ * declared field mostly sent with another type) is recorded in `ops.schema_drift` per pulled date
+ * (`source_file` = the request, as in quarantine; a re-pull replaces it), reported, and never fatal.
  */
 import { Readable } from 'node:stream';
 import type { PipelineContext } from '../core/context.js';
 import { addDays, daysBetween, isIsoDate, toIsoDate, type IsoDate } from '../core/dates.js';
+import { METRICS } from '../core/telemetry.js';
 import { errorText, Run } from '../ops/runs.js';
+import { replaceSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
+import type { DriftFinding } from '../sources/contract.js';
 import { advanceWatermark, readWatermark } from '../ops/watermarks.js';
 import { fetchUsageDate, usageClientOptionsFromSettings, type UsageClientOptions, type UsageDatePull, type UsageReject } from '../sources/productUsage/apiClient.js';
 import { USAGE_SOURCE, type UsageRecord } from '../sources/productUsage/contract.js';
@@ -37,6 +44,15 @@ export interface UsageIngestResult {
   received: number;
   accepted: number;
   rejected: number;
+  /** Schema drift per pulled date that had any. */
+  drift: DateDrift[];
+}
+
+export interface DateDrift {
+  date: IsoDate;
+  /** The date's bronze blob (`bronze/product_usage/activity_date=D/usage.jsonl`): the `source_file` of its drift rows. */
+  file: string;
+  findings: DriftFinding[];
 }
 
 /** `product_usage/activity_date=D/usage.jsonl` in the bronze container. */
@@ -151,7 +167,7 @@ function contiguousEnd(watermark: IsoDate | undefined, pulled: IsoDate[], writte
 
 /** Pulls product usage into bronze. Throws (after recording the run as failed) when any date failed. */
 export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestOptions = {}): Promise<UsageIngestResult> {
-  const run = await Run.start(ctx.warehouse, 'usage_ingest', options.triggerName ?? 'usage_ingest', ctx.log);
+  const run = await Run.start(ctx.warehouse, 'usage_ingest', options.triggerName ?? 'usage_ingest', ctx.log, ctx.telemetry);
   const log = run.log;
   let received = 0;
   let accepted = 0;
@@ -160,6 +176,7 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
   let attempts = 0;
   const written = new Set<IsoDate>();
   const failed: { date: IsoDate; error: string }[] = [];
+  const drift: DateDrift[] = [];
   const totals = () => ({ rowsIn: received, rowsOut: accepted, rowsRejected: rejected });
 
   let watermark: IsoDate | undefined;
@@ -176,7 +193,7 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
 
   if (plan.dates.length === 0) {
     await run.finish('skipped', { rowsIn: 0, rowsOut: 0, rowsRejected: 0, detail: { reason: 'up to date', watermark } });
-    return { runId: run.runId, written: [], failed: [], watermark, remaining: 0, received: 0, accepted: 0, rejected: 0 };
+    return { runId: run.runId, written: [], failed: [], watermark, remaining: 0, received: 0, accepted: 0, rejected: 0, drift: [] };
   }
   log.info('usage ingest planned', { from: plan.dates[0], to: plan.dates[plan.dates.length - 1], dates: plan.dates.length, remaining: plan.remaining, watermark });
   if (plan.remaining > 0) log.warn(`usage ingest is catching up: ${plan.remaining} date(s) remain after this run`, { remaining: plan.remaining });
@@ -191,6 +208,15 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
         await run.step(`pull ${date}`, async () => {
           const pull = await fetchUsageDate(date, client);
           await writeDate(ctx, pull);
+          // After the blob: the findings describe what is in bronze now (a clean re-pull clears them).
+          // Keyed by the date's bronze blob (the `_source_file` of its rows), which a re-pull replaces
+          // whatever its page size: the request text would make every page size a new "file".
+          const found = { runId: run.runId, source: USAGE_SOURCE, file: `${CONTAINERS.bronze}/${usageBronzePath(date)}`, findings: pull.drift, detectedAt: ctx.now() };
+          await replaceSchemaDrift(ctx.warehouse, found);
+          ctx.telemetry.metric(METRICS.rowsLanded, pull.records.length, { source: USAGE_SOURCE });
+          ctx.telemetry.metric(METRICS.rowsQuarantined, pull.rejects.length, { source: USAGE_SOURCE });
+          reportSchemaDrift({ log, telemetry: ctx.telemetry }, found);
+          if (pull.drift.length) drift.push({ date, file: found.file, findings: pull.drift });
           received += pull.records.length + pull.rejects.length;
           accepted += pull.records.length;
           rejected += pull.rejects.length;
@@ -200,7 +226,11 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
           return {
             rowsIn: pull.records.length + pull.rejects.length,
             rowsOut: pull.records.length,
-            detail: { date, rejects: pull.rejects.length, pages: pull.pages, attempts: pull.attempts, restarts: pull.restarts },
+            rowsRejected: pull.rejects.length,
+            detail: {
+              date, rejects: pull.rejects.length, pages: pull.pages, attempts: pull.attempts, restarts: pull.restarts,
+              ...(pull.drift.length ? { drift: pull.drift.map((f) => `${f.kind}:${f.column}`) } : {}),
+            },
           };
         });
       } catch (err) {
@@ -212,7 +242,8 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
   await Promise.all(Array.from({ length: Math.min(ctx.settings.USAGE_FETCH_CONCURRENCY, plan.dates.length) }, worker));
 
   const writtenDates = [...written].sort();
-  const detail = () => ({ dates: plan.dates.length, written: writtenDates.length, failed, remaining: plan.remaining, pages, attempts, watermark });
+  drift.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const detail = () => ({ dates: plan.dates.length, written: writtenDates.length, failed, remaining: plan.remaining, pages, attempts, watermark, ...(drift.length ? { drift } : {}) });
   try {
     const end = contiguousEnd(watermark, plan.dates, written);
     if (end !== undefined && (watermark === undefined || end > watermark)) {
@@ -237,5 +268,5 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
     throw error;
   }
   await run.finish('succeeded', { ...totals(), detail: detail() });
-  return { runId: run.runId, written: writtenDates, failed, watermark, remaining: plan.remaining, received, accepted, rejected };
+  return { runId: run.runId, written: writtenDates, failed, watermark, remaining: plan.remaining, received, accepted, rejected, drift };
 }

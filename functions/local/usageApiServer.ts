@@ -4,7 +4,8 @@
  * run, test and the sample CRM generator see the same companies and the same numbers.
  *
  * Tests switch failure modes on with `setFailures` (429, 5xx, a hung request, a truncated body,
- * a cursor that repeats) and can inject invalid records with `badRecordRate`.
+ * a cursor that repeats), can inject invalid records with `badRecordRate`, and can make the
+ * provider's schema drift with `drift` / `setDrift` (extra fields, numbers sent as strings).
  *
  * CLI (the benchmark runs it as a child process on the other core):
  *   tsx functions/local/usageApiServer.ts --seed 42 --companies 1000 --token x [--port 0] [--bad-record-rate 0]
@@ -210,6 +211,23 @@ export interface UsageApiServerOptions {
   port?: number;
   /** Share of (company, day) records served invalid, deterministically (default 0). */
   badRecordRate?: number;
+  /** Schema drift to serve from the start (default none); `setDrift` changes it. */
+  drift?: ServedDrift;
+}
+
+/** Schema drift as a provider might introduce it, applied to every record served. */
+export interface ServedDrift {
+  /** Fields added to every record (after the documented ones). */
+  extraFields?: Record<string, string | number | boolean | null>;
+  /** Numeric fields sent as JSON strings (`"41"` instead of `41`). */
+  numbersAsStrings?: readonly ('active_users' | 'events')[];
+}
+
+/** A record as served under `drift`. */
+export function withDrift(record: WireRecord, drift: ServedDrift): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const f of drift.numbersAsStrings ?? []) out[f] = String(record[f]);
+  return Object.assign(out, drift.extraFields);
 }
 
 export interface UsageApiServer {
@@ -218,6 +236,8 @@ export interface UsageApiServer {
   setFailures(plan: FailurePlan[]): void;
   /** Failures planned but not yet served. */
   pendingFailures(): FailurePlan[];
+  /** Replaces the schema drift served (undefined: none). */
+  setDrift(drift: ServedDrift | undefined): void;
   requests: { readonly count: number; readonly log: readonly RequestLogEntry[]; reset(): void };
   stop(): Promise<void>;
 }
@@ -259,6 +279,7 @@ export async function startUsageApiServer(options: UsageApiServerOptions): Promi
   };
 
   let plan: FailurePlan[] = [];
+  let drift: ServedDrift | undefined = options.drift;
   const log: RequestLogEntry[] = [];
 
   const takeFailure = (date: string, cursor: string | null): FailurePlan | undefined => {
@@ -322,7 +343,9 @@ export async function startUsageApiServer(options: UsageApiServerOptions): Promi
 
     const all = recordsOf(date);
     if (offset > all.length) return reply(400, { error: 'cursor is not valid for this date' });
-    const records = all.slice(offset, offset + pageSize);
+    const slice = all.slice(offset, offset + pageSize);
+    const served = drift;
+    const records = served ? slice.map((r) => withDrift(r, served)) : slice;
     const end = offset + records.length;
     let nextCursor = end < all.length ? encodeCursor(date, end) : null;
     if (failure?.mode === 'repeat_cursor') nextCursor = cursor;
@@ -364,6 +387,9 @@ export async function startUsageApiServer(options: UsageApiServerOptions): Promi
     },
     pendingFailures() {
       return plan.filter((p) => p.times > 0).map((p) => ({ ...p }));
+    },
+    setDrift(next) {
+      drift = next;
     },
     requests: {
       get count() {

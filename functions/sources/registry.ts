@@ -1,4 +1,7 @@
-/** Every source the pipeline knows. The landing folder name selects the upload source. */
+/**
+ * Every source the pipeline knows. The landing folder name selects the upload source; adding a
+ * CSV source is its contract file and one line in `UPLOAD_SOURCES`.
+ */
 import { crmCompanyDaily } from './crmCompanyDaily/contract.js';
 import { USAGE_SOURCE } from './productUsage/contract.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
@@ -19,6 +22,6 @@ export interface BronzeSource {
 }
 
 export const BRONZE_SOURCES: readonly BronzeSource[] = [
-  { name: crmCompanyDaily.name, table: crmCompanyDaily.bronzeTable, dateColumn: 'snapshot_date' },
+  ...UPLOAD_SOURCES.map((s) => ({ name: s.name, table: s.bronzeTable, dateColumn: s.businessDate })),
   { name: USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date' },
 ];

@@ -1,9 +1,12 @@
 /**
- * What an uploaded (CSV) source declares. Adding a CSV source = one contract file implementing
- * this, one entry in `sources/registry.ts`, one bronze table in the catalogue, and its models.
+ * What an uploaded (CSV) source is. A source declares its contract (`sources/contract.ts`) and
+ * builds this from it with `csvUploadSource` (`sources/csvContract.ts`); adding a CSV source =
+ * one contract file and one entry in `sources/registry.ts` (plus its bronze table in the
+ * catalogue, and its models).
  */
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
+import type { ColumnSpecs, DriftFinding, SourceContract } from './contract.js';
 
 /** A row that failed validation: the first field at fault and why. */
 export interface RowProblem {
@@ -23,14 +26,34 @@ export interface AcceptedRow {
   businessDate: IsoDate;
 }
 
+/** One file being read against the contract, from its header on. */
+export interface CsvFile {
+  /** Required columns the header lacks: the file is rejected whole. */
+  missingRequired: string[];
+  /** Header names (normalised) that appear more than once: the file is rejected whole. */
+  repeated: string[];
+  /** Header columns the contract does not know, with their position; kept in bronze as `_extra_columns`. */
+  extraColumns: { name: string; index: number }[];
+  /** Validates one row: its fields in header order, exactly as many as the header has. */
+  validateRow(fields: readonly string[]): AcceptedRow | RowProblem;
+  /** Schema drift of the file over the rows validated so far: new and missing optional columns, changed types. */
+  drift(): DriftFinding[];
+}
+
 export interface UploadSource {
   /** Source name: the landing folder, the bronze folder and the `source` in ops tables. */
   name: string;
+  /** The declaration everything below is derived from. */
+  contract: SourceContract<ColumnSpecs<FileContext>, FileContext>;
   /** Columns a file must have (header names compared trimmed and case-insensitively). */
   requiredColumns: readonly string[];
   /** Columns a file may have; any other column is kept in bronze as `_extra_columns`. */
   optionalColumns: readonly string[];
+  /** The columns that identify a row. */
+  key: readonly string[];
+  /** The date column a row is about: which dates a loaded file affects. */
+  businessDate: string;
   bronzeTable: TableDef;
-  /** Validates one record given as normalised-header → raw value. */
-  validateRow(record: Record<string, string>, file: FileContext): AcceptedRow | RowProblem;
+  /** Starts reading a file, given its header names (trimmed, lower case). */
+  openFile(header: readonly string[], file: FileContext): CsvFile;
 }

@@ -21,7 +21,8 @@ import type { IsoDate } from '../../core/dates.js';
 import type { Log } from '../../core/log.js';
 import { silentLog } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
-import { checkPageEnvelope, MAX_PAGE_SIZE, USAGE_API_PATH, USAGE_SOURCE, validateUsageRecord, type UsageRecord } from './contract.js';
+import type { DriftFinding } from '../contract.js';
+import { checkPageEnvelope, MAX_PAGE_SIZE, openUsagePull, USAGE_API_PATH, USAGE_SOURCE, type UsageRecord } from './contract.js';
 
 export interface UsageClientOptions {
   /** Base URL, e.g. `https://usage.example.com`; the client appends `/v1/usage`. */
@@ -81,6 +82,8 @@ export interface UsageDatePull {
   restarts: number;
   /** The request for the date, without cursor or credentials: what quarantine lines cite as `file`. */
   request: string;
+  /** Schema drift in the records of the pass that succeeded: fields the contract does not know, changed types. */
+  drift: DriftFinding[];
 }
 
 export class UsageApiError extends Error {
@@ -216,7 +219,7 @@ export async function fetchUsageDate(date: IsoDate, options: UsageClientOptions)
   for (let restarts = 0; ; restarts++) {
     const records: UsageRecord[] = [];
     const rejects: UsageReject[] = [];
-    const companies = new Set<string>();
+    const file = openUsagePull(date); // the contract's checks, duplicates and drift for this pass
     const cursorsRequested = new Set<string>();
     let cursor: string | null = null;
     let pages = 0;
@@ -228,22 +231,11 @@ export async function fetchUsageDate(date: IsoDate, options: UsageClientOptions)
       pages++;
       for (const raw of page.records) {
         line++;
-        const check = validateUsageRecord(raw);
-        if (!check.ok) {
-          rejects.push({ line, field: check.field, reason: check.reason, record: raw });
-          continue;
-        }
-        const record = check.record;
-        if (record.date !== date) {
-          rejects.push({ line, field: 'date', reason: `record is for ${record.date}, not the requested date ${date}`, record: raw });
-        } else if (companies.has(record.company_id)) {
-          rejects.push({ line, field: 'company_id', reason: `duplicate company_id within ${date}; the first record is kept`, record: raw });
-        } else {
-          companies.add(record.company_id);
-          records.push(record);
-        }
+        const check = file.check(raw);
+        if (check.ok) records.push(check.record);
+        else rejects.push({ line, field: check.field, reason: check.reason, record: raw });
       }
-      if (page.nextCursor === null) return { date, records, rejects, pages, attempts, restarts, request };
+      if (page.nextCursor === null) return { date, records, rejects, pages, attempts, restarts, request, drift: file.drift() };
       if (cursorsRequested.has(page.nextCursor)) {
         repeated = page.nextCursor;
         break;

@@ -1,9 +1,13 @@
 /**
- * The product-usage API contract: what `GET {base}/v1/usage` answers, as zod schemas. The local
+ * The product-usage API contract: what `GET {base}/v1/usage` answers. Records are declared as a
+ * source contract (columns, types, key, rules), the page envelope as zod schemas. The local
  * server (functions/local/usageApiServer.ts), the client and the tests all build on this file;
  * docs/usage-api.md describes the same contract in prose.
  */
 import { z } from 'zod';
+import type { IsoDate } from '../../core/dates.js';
+import { date, defineContract, integer, text, type RowOf } from '../contract.js';
+import { compileJsonContract, type JsonFile, type JsonRecordCheck } from '../jsonContract.js';
 
 /** Source name: watermark key, bronze / quarantine folder, transform request source. */
 export const USAGE_SOURCE = 'product_usage';
@@ -17,18 +21,42 @@ export const MAX_PAGE_SIZE = 10_000;
 /** Largest value of the warehouse `int` column `active_users` (bronze.product_usage). */
 const MAX_INT32 = 2_147_483_647;
 
+/** What a record is checked against: the date that was requested. */
+export interface PullContext {
+  date: IsoDate;
+}
+
 /**
  * One usage record: a company's activity on one UTC calendar day. Unknown extra fields are
- * dropped rather than rejected, so the provider can add fields without breaking the pull.
+ * dropped rather than rejected, so the provider can add fields without breaking the pull (each
+ * is recorded as schema drift).
  */
-export const usageRecordSchema = z.object({
-  company_id: z.string().min(1).max(100),
-  date: z.iso.date(),
-  active_users: z.int().min(0).max(MAX_INT32),
-  events: z.int().min(0),
+export const usageContract = defineContract<PullContext>()({
+  source: USAGE_SOURCE,
+  columns: {
+    company_id: { type: text(100), description: 'the company, as in the CRM' },
+    date: { type: date, description: 'the UTC activity date; must be the requested date' },
+    active_users: { type: integer({ min: 0, max: MAX_INT32 }), description: 'distinct active users that day (fits the warehouse int)' },
+    events: { type: integer({ min: 0 }), description: 'product events that day' },
+  },
+  key: ['company_id', 'date'],
+  // A second record of a company for the date is a bad record; the first is kept.
+  duplicateKeys: 'reject',
+  rules: [
+    {
+      field: 'date',
+      description: 'a record is for the requested date',
+      check: (record, pull) => (record.date === pull.date ? undefined : `record is for ${record.date}, not the requested date ${pull.date}`),
+    },
+  ],
 });
 
-export type UsageRecord = z.infer<typeof usageRecordSchema>;
+const compiledUsage = compileJsonContract(usageContract);
+
+export type UsageRecord = RowOf<typeof usageContract.columns>;
+
+/** The zod schema of one record, derived from `usageContract`. */
+export const usageRecordSchema = compiledUsage.schema;
 
 /** A full page as the API documents it (records validated one by one). */
 export const usagePageSchema = z.object({
@@ -54,21 +82,18 @@ export type UsagePageEnvelope = z.infer<typeof usagePageEnvelopeSchema>;
 /** Error body of 4xx answers. */
 export const usageErrorSchema = z.object({ error: z.string() });
 
-// z.compile generates a fast path for valid input (measured ~14 M rows/s against ~1.5 M for
-// plain safeParse on this schema); invalid input falls back to the normal parser, so the
-// issues reported are identical.
-const compiledRecordSchema = z.compile(usageRecordSchema);
 const compiledEnvelopeSchema = z.compile(usagePageEnvelopeSchema);
 
-export type RecordCheck = { ok: true; record: UsageRecord } | { ok: false; field: string; reason: string };
+export type RecordCheck = JsonRecordCheck<UsageRecord>;
 
-/** Validates one record; on failure names the first failing field (`(record)` when it is not an object). */
+/** Validates one record against the schema alone; on failure names the first failing field (`(record)` when it is not an object). */
 export function validateUsageRecord(input: unknown): RecordCheck {
-  const parsed = compiledRecordSchema.safeParse(input);
-  if (parsed.success) return { ok: true, record: parsed.data };
-  const issue = parsed.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)';
-  return { ok: false, field, reason: issue?.message ?? 'invalid record' };
+  return compiledUsage.validate(input);
+}
+
+/** Starts checking the records of one pulled date: schema, the date rule, duplicates, schema drift. */
+export function openUsagePull(requested: IsoDate): JsonFile<UsageRecord> {
+  return compiledUsage.open({ date: requested });
 }
 
 /** Validates a page envelope; returns a readable problem or undefined. */

@@ -1,0 +1,266 @@
+/**
+ * Source contracts: what a source declares, in one place — its columns with logical types,
+ * which must be present, which may be empty, its key, and the extra rules that make a row bad.
+ * Row validation (CSV: `csvContract.ts`, JSON records: `jsonContract.ts`) and schema-drift
+ * detection are derived from the declaration, so the two cannot drift apart.
+ *
+ * A row is bad when a value does not parse as its column's type or breaks its length or range,
+ * when a column that is not `nullable` is empty, when a rule fails, or (with
+ * `duplicateKeys: 'reject'`) when its key was already seen in the same file.
+ */
+import { isIsoDate } from '../core/dates.js';
+import { sqlTimestampText } from '../core/context.js';
+
+/** The logical type of a column. */
+export type ColumnType =
+  /** Any text up to `maxLength` characters (UTF-16 code units, as the warehouse counts them). */
+  | { readonly kind: 'text'; readonly maxLength: number }
+  /** A whole number, optionally bounded. JSON: a number; CSV: digits with an optional sign. */
+  | { readonly kind: 'integer'; readonly min?: number; readonly max?: number }
+  /** A real calendar date as `YYYY-MM-DD`. */
+  | { readonly kind: 'date' }
+  /**
+   * An ISO 8601 date or date-time, with `Z` or an offset (none means UTC); lands as UTC text
+   * `YYYY-MM-DD HH:MM:SS.mmm`.
+   */
+  | { readonly kind: 'timestamp' };
+
+export const text = (maxLength: number) => ({ kind: 'text', maxLength }) as const;
+export const integer = (range: { min?: number; max?: number } = {}) => ({ kind: 'integer', ...range }) as const;
+export const date = { kind: 'date' } as const;
+export const timestamp = { kind: 'timestamp' } as const;
+
+/** How a type is named in reasons and drift records: `text(100)`, `integer`, `date`, `timestamp`. */
+export function typeName(type: ColumnType): string {
+  return type.kind === 'text' ? `text(${type.maxLength})` : type.kind;
+}
+
+export interface ColumnSpec<Ctx = unknown> {
+  type: ColumnType;
+  /** The column may be absent from a file (CSV header) or a record (JSON). Default: required. */
+  optional?: boolean;
+  /** An empty value (empty text, JSON null) is allowed and lands as null. Default: an empty value makes the row bad. */
+  nullable?: boolean;
+  /** The value every row gets when an optional column is absent from a CSV file (default, and for JSON records: null). */
+  whenAbsent?: (ctx: Ctx) => string | number;
+  description: string;
+}
+
+/** Columns by name, in the order they are checked (the first failing one is reported). */
+export type ColumnSpecs<Ctx = unknown> = Record<string, ColumnSpec<Ctx>>;
+
+type ValueOf<S> = S extends { type: { kind: 'integer' } } ? number : string;
+type EmptyOf<S> = S extends { nullable: true } ? null : S extends { optional: true } ? (S extends { whenAbsent: (ctx: never) => unknown } ? never : null) : never;
+
+/** The validated row a contract yields: each column as its type (null where empty is allowed or an optional column is absent). */
+export type RowOf<C> = { -readonly [K in keyof C]: ValueOf<C[K]> | EmptyOf<C[K]> };
+
+/** An extra rule on a row whose columns are all valid: the reason it is bad, or undefined. */
+export interface RowRule<Row, Ctx> {
+  /** The field a failure is reported on. */
+  field: string;
+  description: string;
+  check(row: Row, ctx: Ctx): string | undefined;
+}
+
+export interface SourceContract<C extends ColumnSpecs<Ctx>, Ctx> {
+  /** Source name: landing / bronze / quarantine folder and `source` in ops tables. */
+  source: string;
+  columns: C;
+  /** The columns that identify a row. */
+  key: readonly (keyof C & string)[];
+  /**
+   * What a repeated key within one file means: `keep` (every row lands; the transform keeps the
+   * file's last row per key) or `reject` (the first row is kept, later ones are bad rows).
+   */
+  duplicateKeys: 'keep' | 'reject';
+  rules?: readonly RowRule<RowOf<C>, Ctx>[];
+}
+
+/**
+ * Declares a contract, fixing the context type its defaults and rules see (CSV uploads: the
+ * file's arrival date; the usage API: the requested date) and keeping the literal column types.
+ */
+export function defineContract<Ctx>() {
+  return <const C extends ColumnSpecs<Ctx>>(contract: SourceContract<C, Ctx>): SourceContract<C, Ctx> => contract;
+}
+
+// ---- schema drift ---------------------------------------------------------------------------
+
+export type DriftKind = 'new_column' | 'missing_optional_column' | 'changed_type';
+
+/** One schema-drift finding in one file (or one pulled date). Recorded, never fatal. */
+export interface DriftFinding {
+  kind: DriftKind;
+  column: string;
+  /** The declared type (changed_type, missing_optional_column). */
+  expected?: string;
+  /** What the file holds instead: an inferred type (changed_type, new_column). */
+  observed?: string;
+  /** A value as found (truncated). */
+  example?: string;
+  /** One readable sentence. */
+  detail: string;
+}
+
+/**
+ * When a declared column has changed type: at least one of its non-empty values does not parse
+ * as its type, and those are at least half of its non-empty values. (Bad values of a column that
+ * did not change are a minority; they stay ordinary bad rows.)
+ */
+export function isChangedType(failing: number, nonEmpty: number): boolean {
+  return failing >= 1 && failing * 2 >= nonEmpty;
+}
+
+const EXAMPLE_CHARS = 100;
+const truncate = (s: string) => (s.length > EXAMPLE_CHARS ? `${s.slice(0, EXAMPLE_CHARS)}…` : s);
+
+/** A value for a message or drift record: text as it is, anything else as JSON; truncated. */
+export function exampleText(value: unknown): string {
+  return truncate(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
+}
+
+/** A JSON value as JSON text (a string keeps its quotes, so "12" and 12 differ); truncated. */
+export function exampleJson(value: unknown): string {
+  return truncate(JSON.stringify(value) ?? String(value));
+}
+
+/** Counts of observed types; `top()` is the most frequent. */
+export class TypeTally {
+  private readonly counts = new Map<string, number>();
+  add(type: string): void {
+    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
+  }
+  top(): string | undefined {
+    let best: string | undefined;
+    let n = 0;
+    for (const [t, c] of this.counts) if (c > n) [best, n] = [t, c];
+    return best;
+  }
+}
+
+// ---- value parsing shared by the formats ------------------------------------------------------
+
+/** Exports repeat the same dates and times on many rows: remember the last few thousand answers. */
+function memoised<T>(fn: (v: string) => T, capacity = 20_000): (v: string) => T {
+  const cache = new Map<string, T>();
+  return (v) => {
+    let hit = cache.get(v);
+    if (hit === undefined && !cache.has(v)) {
+      if (cache.size >= capacity) cache.clear();
+      hit = fn(v);
+      cache.set(v, hit);
+    }
+    return hit as T;
+  };
+}
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** UTC text for an ISO 8601 date or date-time, or undefined when it is not one. */
+export const normaliseTimestamp = memoised((v: string): string | undefined => {
+  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const isDateTime = DATE_TIME.test(v);
+  if (!isDateOnly && !isDateTime) return undefined;
+  if (isDateOnly && !isIsoDate(v)) return undefined;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(v);
+  const ms = Date.parse(isDateOnly ? `${v}T00:00:00Z` : `${v.replace(' ', 'T')}${hasZone ? '' : 'Z'}`);
+  return Number.isNaN(ms) ? undefined : sqlTimestampText(new Date(ms));
+});
+
+export const isValidDate = memoised(isIsoDate);
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** What a text value looks like: integer, number, date, timestamp, boolean or text. */
+export function inferTextType(v: string): string {
+  if (INTEGER_TEXT.test(v)) return 'integer';
+  if (NUMBER_TEXT.test(v)) return 'number';
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return isValidDate(v) ? 'date' : 'text';
+  if (normaliseTimestamp(v) !== undefined) return 'timestamp';
+  if (/^(true|false)$/i.test(v)) return 'boolean';
+  return 'text';
+}
+
+/** The JSON type of a value: string, integer, number, boolean, array, object or null. */
+export function jsonTypeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/**
+ * When a JSON value (not null) does not parse as the column's type — range and length aside —
+ * what it is instead: its JSON type, or for a string in a date / timestamp column what the text
+ * looks like. Undefined when it parses.
+ */
+export function jsonTypeMismatch(type: ColumnType, v: unknown): string | undefined {
+  switch (type.kind) {
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v) ? undefined : jsonTypeOf(v);
+    case 'text':
+      return typeof v === 'string' ? undefined : jsonTypeOf(v);
+    case 'date':
+      return typeof v !== 'string' ? jsonTypeOf(v) : isValidDate(v) ? undefined : inferTextType(v);
+    case 'timestamp':
+      return typeof v !== 'string' ? jsonTypeOf(v) : normaliseTimestamp(v) !== undefined ? undefined : inferTextType(v);
+  }
+}
+
+// ---- keys -----------------------------------------------------------------------------------
+
+/**
+ * The keys seen in one file, for `duplicateKeys: 'reject'`. While every key column but the first
+ * holds the same value on every row (the usual case: the date of a pulled date), only the first
+ * column's values are kept, with no key text built per row; the first row that differs switches
+ * to full keys.
+ */
+export class UniqueKeys {
+  private readonly seen = new Set<unknown>();
+  private constants: unknown[] | undefined;
+  private full = false;
+
+  constructor(private readonly columns: readonly string[]) {
+    if (columns.length === 0) throw new Error('a key needs at least one column');
+  }
+
+  /** Records the row's key; false when it was seen before. */
+  add(row: Record<string, unknown>): boolean {
+    const cols = this.columns;
+    if (!this.full) {
+      const constants = (this.constants ??= cols.slice(1).map((c) => row[c]));
+      let same = true;
+      for (let i = 1; i < cols.length; i++) {
+        if (row[cols[i]!] !== constants[i - 1]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        const k = row[cols[0]!];
+        if (this.seen.has(k)) return false;
+        this.seen.add(k);
+        return true;
+      }
+      // Every key so far was (first value, ...constants): rebuild them as full keys.
+      this.full = true;
+      const firsts = [...this.seen];
+      this.seen.clear();
+      for (const v of firsts) this.seen.add(JSON.stringify([v ?? null, ...constants.map((c) => c ?? null)]));
+    }
+    const k = JSON.stringify(cols.map((c) => row[c] ?? null));
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    return true;
+  }
+}
+
+/** The reason of a row whose key was seen before in the same file. */
+export function duplicateKeyReason(columns: readonly string[], row: Record<string, unknown>): string {
+  const values = columns.map((c) => exampleText(row[c] ?? null));
+  return columns.length === 1
+    ? `duplicate ${columns[0]} "${values[0]}" in this file; the first row with it is kept`
+    : `duplicate key (${columns.join(', ')}) = (${values.join(', ')}) in this file; the first row with it is kept`;
+}

@@ -1,0 +1,211 @@
+/**
+ * A source contract applied to CSV files: the header check (required columns, repeats, new and
+ * missing optional columns) and the row validation, both derived from the declaration, plus the
+ * per-file counts that reveal a changed column type. Every value is text here; it is trimmed,
+ * an empty one is null or a bad row (per `nullable`), anything else must parse as its type.
+ *
+ * The row check is plain functions built once per column, not a schema parse per row: it runs on
+ * every row of every upload (measured the hot spot next to csv-parse).
+ */
+import type { IsoDate } from '../core/dates.js';
+import type { TableDef } from '../warehouse/catalog.js';
+import {
+  duplicateKeyReason,
+  exampleText,
+  inferTextType,
+  isChangedType,
+  isValidDate,
+  normaliseTimestamp,
+  TypeTally,
+  typeName,
+  UniqueKeys,
+  type ColumnSpec,
+  type ColumnSpecs,
+  type ColumnType,
+  type DriftFinding,
+  type RowOf,
+  type SourceContract,
+} from './contract.js';
+import type { AcceptedRow, CsvFile, FileContext, RowProblem, UploadSource } from './uploadSource.js';
+
+/** A value that failed its column: why, and whether it failed the type itself (not length, range). */
+class Bad {
+  constructor(
+    readonly reason: string,
+    readonly typeMismatch: boolean,
+  ) {}
+}
+
+type Parse = (v: string) => string | number | Bad;
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
+/** The parser of one column type for trimmed, non-empty text. */
+function textParser(type: ColumnType): Parse {
+  switch (type.kind) {
+    case 'text': {
+      const max = type.maxLength;
+      const tooLong = new Bad(`longer than ${max} characters`, false);
+      return (v) => (v.length > max ? tooLong : v);
+    }
+    case 'date':
+      return (v) => (isValidDate(v) ? v : new Bad(`not a date as YYYY-MM-DD: "${v}"`, true));
+    case 'timestamp':
+      return (v) => normaliseTimestamp(v) ?? new Bad(`not an ISO 8601 date or date-time: "${v}"`, true);
+    case 'integer': {
+      const { min, max } = type;
+      return (v) => {
+        if (!INTEGER_TEXT.test(v)) return new Bad(`not an integer: "${v}"`, true);
+        const n = Number(v);
+        if (!Number.isSafeInteger(n)) return new Bad(`integer out of range: "${v}"`, false);
+        if (min !== undefined && n < min) return new Bad(`less than ${min}: ${n}`, false);
+        if (max !== undefined && n > max) return new Bad(`greater than ${max}: ${n}`, false);
+        return n;
+      };
+    }
+  }
+}
+
+interface CompiledColumn {
+  name: string;
+  spec: ColumnSpec<FileContext>;
+  parse: Parse;
+}
+
+/**
+ * An upload (CSV) source from its contract: the contract file exports the result and the
+ * registry lists it. `businessDate` must be a required, non-nullable date column.
+ */
+export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
+  contract: SourceContract<C, FileContext>,
+  options: { bronzeTable: TableDef; businessDate: keyof C & string },
+): UploadSource {
+  const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec, parse: textParser(spec.type) }));
+  const business = contract.columns[options.businessDate];
+  if (!business || business.type.kind !== 'date' || business.nullable) {
+    throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date column`);
+  }
+  if (business.optional && !business.whenAbsent) throw new Error(`${contract.source}: the optional business date "${options.businessDate}" needs a whenAbsent`);
+  const requiredColumns = columns.filter((c) => !c.spec.optional).map((c) => c.name);
+  const optionalColumns = columns.filter((c) => c.spec.optional).map((c) => c.name);
+  const known = new Set(columns.map((c) => c.name));
+  const rules = contract.rules ?? [];
+
+  return {
+    name: contract.source,
+    // widened for the registry: the column names are no longer known statically there
+    contract: contract as unknown as SourceContract<ColumnSpecs<FileContext>, FileContext>,
+    requiredColumns,
+    optionalColumns,
+    key: contract.key,
+    businessDate: options.businessDate,
+    bronzeTable: options.bronzeTable,
+
+    openFile(header: readonly string[], file: FileContext): CsvFile {
+      const missingRequired = requiredColumns.filter((c) => !header.includes(c));
+      const repeated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))];
+      const extraColumns = header.flatMap((name, index) => (known.has(name) ? [] : [{ name, index }])).filter((e, i, all) => all.findIndex((x) => x.name === e.name) === i);
+
+      // Per column: where it is in the header (-1: absent), and what an absent one holds.
+      const at = columns.map((c) => header.indexOf(c.name));
+      const absentValue = columns.map((c) => (c.spec.whenAbsent ? c.spec.whenAbsent(file) : null));
+      const nonEmpty = new Array<number>(columns.length).fill(0);
+      const typeFailures = new Array<number>(columns.length).fill(0);
+      const observed = columns.map(() => new TypeTally());
+      const examples = new Array<string | undefined>(columns.length);
+      const extraExamples = new Array<string | undefined>(extraColumns.length);
+      let extraPending = extraColumns.length;
+      const keys = contract.duplicateKeys === 'reject' ? new UniqueKeys(contract.key) : undefined;
+      const n = columns.length;
+
+      const validateRow = (fields: readonly string[]): AcceptedRow | RowProblem => {
+        if (extraPending > 0) {
+          for (let e = 0; e < extraColumns.length; e++) {
+            if (extraExamples[e] !== undefined) continue;
+            const v = fields[extraColumns[e]!.index]?.trim();
+            if (v) {
+              extraExamples[e] = v;
+              extraPending--;
+            }
+          }
+        }
+        const values: Record<string, string | number | null> = {};
+        let problem: RowProblem | undefined;
+        // Every column is checked, even after the first failure, so the type counts are whole.
+        for (let c = 0; c < n; c++) {
+          const col = columns[c]!;
+          const i = at[c]!;
+          if (i < 0) {
+            values[col.name] = absentValue[c]!;
+            continue;
+          }
+          const v = fields[i]!.trim();
+          if (v === '') {
+            if (col.spec.nullable) values[col.name] = null;
+            else problem ??= { field: col.name, reason: 'empty' };
+            continue;
+          }
+          nonEmpty[c]!++;
+          const parsed = col.parse(v);
+          if (parsed instanceof Bad) {
+            if (parsed.typeMismatch) {
+              typeFailures[c]!++;
+              examples[c] ??= exampleText(v);
+              observed[c]!.add(inferTextType(v));
+            }
+            problem ??= { field: col.name, reason: parsed.reason };
+            continue;
+          }
+          values[col.name] = parsed;
+        }
+        if (problem) return problem;
+        const row = values as RowOf<C>;
+        for (const rule of rules) {
+          const reason = rule.check(row, file);
+          if (reason !== undefined) return { field: rule.field, reason };
+        }
+        if (keys && !keys.add(values)) return { field: contract.key[0]!, reason: duplicateKeyReason(contract.key, values) };
+        return { values, businessDate: values[options.businessDate] as IsoDate };
+      };
+
+      const drift = (): DriftFinding[] => {
+        const findings: DriftFinding[] = [];
+        extraColumns.forEach((e, i) => {
+          const example = extraExamples[i];
+          findings.push({
+            kind: 'new_column',
+            column: e.name,
+            ...(example === undefined ? {} : { observed: inferTextType(example), example: exampleText(example) }),
+            detail: `column "${e.name}" is not in the ${contract.source} contract; kept in bronze as _extra_columns${example === undefined ? '' : ` (e.g. ${JSON.stringify(exampleText(example))})`}`,
+          });
+        });
+        columns.forEach((c, i) => {
+          if (at[i]! >= 0 || !c.spec.optional) return;
+          const value = absentValue[i];
+          findings.push({
+            kind: 'missing_optional_column',
+            column: c.name,
+            expected: typeName(c.spec.type),
+            detail: `optional column "${c.name}" is not in the header; every row gets ${value === null || value === undefined ? 'null' : JSON.stringify(value)}`,
+          });
+        });
+        columns.forEach((c, i) => {
+          if (!isChangedType(typeFailures[i]!, nonEmpty[i]!)) return;
+          const expected = typeName(c.spec.type);
+          const seen = observed[i]!.top() ?? 'text';
+          findings.push({
+            kind: 'changed_type',
+            column: c.name,
+            expected,
+            observed: seen,
+            example: examples[i]!,
+            detail: `${typeFailures[i]} of ${nonEmpty[i]} non-empty values of "${c.name}" are not ${expected} (mostly ${seen}, e.g. ${JSON.stringify(examples[i])}); those rows are quarantined`,
+          });
+        });
+        return findings;
+      };
+
+      return { missingRequired, repeated, extraColumns, validateRow, drift };
+    },
+  };
+}

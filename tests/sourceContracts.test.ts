@@ -1,0 +1,253 @@
+/**
+ * Source contracts: the declarations, and the checks and schema-drift findings derived from them.
+ * Pure functions only (no storage, no warehouse): the ingest suites cover the same paths end to end.
+ */
+import { describe, expect, it } from 'vitest';
+import { date, defineContract, inferTextType, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
+import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
+import { csvUploadSource } from '../functions/sources/csvContract.js';
+import { compileJsonContract } from '../functions/sources/jsonContract.js';
+import { openUsagePull, usageContract, usageRecordSchema, validateUsageRecord } from '../functions/sources/productUsage/contract.js';
+import { BRONZE_SOURCES, UPLOAD_SOURCES } from '../functions/sources/registry.js';
+import type { FileContext } from '../functions/sources/uploadSource.js';
+import { TABLES } from '../functions/warehouse/catalog.js';
+
+const FILE: FileContext = { arrivalDate: '2024-03-01' };
+const CRM_HEADER = ['company_id', 'name', 'country', 'industry_tag', 'last_contact_at', 'snapshot_date'];
+
+describe('upload source declarations', () => {
+  it('declare the columns of their bronze table, a key of declared columns and a date business date', () => {
+    for (const source of UPLOAD_SOURCES) {
+      const declared = Object.entries(source.contract.columns);
+      const dataColumns = source.bronzeTable.columns.filter((c) => !c.name.startsWith('_'));
+      expect(declared.map(([name]) => name), source.name).toEqual(dataColumns.map((c) => c.name));
+      expect(source.bronzeTable.columns.map((c) => c.name)).toContain('_extra_columns');
+      for (const [name, spec] of declared) {
+        const column = dataColumns.find((c) => c.name === name)!;
+        // bronze holds canonical text: a declared text column must fit, as must a timestamp / date text
+        const needed = spec.type.kind === 'text' ? spec.type.maxLength : spec.type.kind === 'timestamp' ? 23 : spec.type.kind === 'date' ? 10 : 20;
+        if (column.type.kind === 'string' && column.type.length !== undefined) expect(column.type.length, `${source.name}.${name}`).toBeGreaterThanOrEqual(needed);
+        // a column bronze requires can be neither empty nor absent without a default
+        if (!column.nullable) expect(Boolean(spec.nullable) || (Boolean(spec.optional) && !spec.whenAbsent), `${source.name}.${name}`).toBe(false);
+      }
+      expect(source.key.every((k) => k in source.contract.columns)).toBe(true);
+      expect(source.contract.columns[source.businessDate]?.type.kind).toBe('date');
+      expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate });
+    }
+    expect(crmCompanyDaily.requiredColumns).toEqual(['company_id', 'name', 'country', 'industry_tag', 'last_contact_at']);
+    expect(crmCompanyDaily.optionalColumns).toEqual(['snapshot_date']);
+    expect(crmCompanyDaily.key).toEqual(['company_id', 'snapshot_date']);
+    expect(crmCompanyDaily.bronzeTable).toBe(TABLES.bronzeCrmCompanyDaily);
+  });
+
+  it('refuse a business date that is not a non-nullable date column', () => {
+    const contract = defineContract<FileContext>()({
+      source: 'bad_source',
+      columns: { id: { type: text(10), description: 'id' }, day: { type: text(10), description: 'not a date' } },
+      key: ['id'],
+      duplicateKeys: 'keep',
+    });
+    expect(() => csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day' })).toThrow(/business date "day" must be a non-nullable date column/);
+  });
+});
+
+describe('the CRM row check, derived from the contract', () => {
+  const file = crmCompanyDaily.openFile(CRM_HEADER, FILE);
+  const row = (fields: string[]) => file.validateRow(fields);
+
+  it('accepts a good row: values trimmed, timestamps normalised to UTC, empty optional attributes null', () => {
+    expect(row([' C1 ', 'Acme', 'DE', 'saas', '2024-01-02T11:00:00+01:00', '2024-02-01'])).toEqual({
+      businessDate: '2024-02-01',
+      values: { company_id: 'C1', name: 'Acme', country: 'DE', industry_tag: 'saas', last_contact_at: '2024-01-02 10:00:00.000', snapshot_date: '2024-02-01' },
+    });
+    expect(row(['C2', 'Globex', '', '', '', '2024-02-01'])).toMatchObject({ values: { country: null, industry_tag: null, last_contact_at: null } });
+  });
+
+  it('names the first failing field in declaration order, with its reason', () => {
+    expect(row(['', 'Acme', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'company_id', reason: 'empty' });
+    expect(row(['C1', '  ', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'name', reason: 'empty' });
+    expect(row(['C1', 'x'.repeat(401), 'DE', '', 'never', '2024-02-31'])).toEqual({ field: 'name', reason: 'longer than 400 characters' });
+    expect(row(['C1', 'Acme', 'DE', '', 'never', '2024-02-01'])).toEqual({ field: 'last_contact_at', reason: 'not an ISO 8601 date or date-time: "never"' });
+    expect(row(['C1', 'Acme', 'DE', '', '', '2024-02-31'])).toEqual({ field: 'snapshot_date', reason: 'not a date as YYYY-MM-DD: "2024-02-31"' });
+    expect(row(['C1', 'Acme', 'DE', '', '', ''])).toEqual({ field: 'snapshot_date', reason: 'empty' });
+  });
+
+  it('gives rows of a file without snapshot_date the arrival date', () => {
+    const noDate = crmCompanyDaily.openFile(CRM_HEADER.slice(0, 5), FILE);
+    expect(noDate.validateRow(['C1', 'Acme', 'DE', 'saas', ''])).toMatchObject({ businessDate: '2024-03-01', values: { snapshot_date: '2024-03-01' } });
+  });
+});
+
+describe('the CSV header against the contract', () => {
+  it('finds missing required and repeated columns (the file is rejected), new and missing optional ones (drift)', () => {
+    const header = ['company_id', 'name', 'country', 'last_contact_at', 'industry', 'owner', 'owner'];
+    const file = crmCompanyDaily.openFile(header, FILE);
+    expect(file.missingRequired).toEqual(['industry_tag']);
+    expect(file.repeated).toEqual(['owner']);
+    expect(file.extraColumns).toEqual([
+      { name: 'industry', index: 4 },
+      { name: 'owner', index: 5 },
+    ]);
+    expect(file.drift().map((f) => [f.kind, f.column, f.expected])).toEqual([
+      ['new_column', 'industry', undefined],
+      ['new_column', 'owner', undefined],
+      ['missing_optional_column', 'snapshot_date', 'date'],
+    ]);
+  });
+
+  it('finds nothing in a file that matches the contract', () => {
+    const file = crmCompanyDaily.openFile(CRM_HEADER, FILE);
+    file.validateRow(['C1', 'Acme', 'DE', 'saas', '', '2024-02-01']);
+    expect(file.missingRequired).toEqual([]);
+    expect(file.drift()).toEqual([]);
+  });
+});
+
+describe('changed types', () => {
+  it('need at least one failing value, and at least half of the non-empty values failing', () => {
+    expect(isChangedType(0, 0)).toBe(false);
+    expect(isChangedType(0, 10)).toBe(false);
+    expect(isChangedType(1, 3)).toBe(false);
+    expect(isChangedType(2, 4)).toBe(true);
+    expect(isChangedType(1, 1)).toBe(true);
+  });
+
+  it('are found over a whole CSV file, empty values aside, with the type the values have instead', () => {
+    const file = crmCompanyDaily.openFile(CRM_HEADER, FILE);
+    const rows = [
+      ['C1', 'A', '', '', '2024-02-01', '01/02/2024'],
+      ['C2', 'B', '', '', '', '02/02/2024'],
+      ['C3', 'C', '', '', '', '2024-02-03'],
+      ['C4', 'D', '', '', '', ''],
+    ];
+    const results = rows.map((r) => file.validateRow(r));
+    expect(results.filter((r) => 'reason' in r)).toHaveLength(3); // two dates in another format, one empty
+    expect(file.drift()).toEqual([
+      expect.objectContaining({ kind: 'changed_type', column: 'snapshot_date', expected: 'date', observed: 'text', example: '01/02/2024' }),
+    ]);
+  });
+
+  it('are counted on every column of a bad row, not only its first failing one', () => {
+    const file = crmCompanyDaily.openFile(CRM_HEADER, FILE);
+    file.validateRow(['', 'A', '', '', '1706868000', '2024-02-01']); // bad for company_id first
+    expect(file.drift().map((f) => [f.column, f.observed])).toEqual([['last_contact_at', 'integer']]);
+  });
+
+  it('infer what text holds: integer, number, date, timestamp, boolean, text', () => {
+    expect(['1706868000', '-3', '1.5', '1e3', '2024-02-01', '2024-02-31', '2024-02-01T10:00Z', 'TRUE', 'yesterday'].map(inferTextType)).toEqual([
+      'integer', 'integer', 'number', 'number', 'date', 'text', 'timestamp', 'boolean', 'text',
+    ]);
+  });
+});
+
+describe('a new CSV source is one declaration', () => {
+  const contract = defineContract<FileContext>()({
+    source: 'crm_contact_daily',
+    columns: {
+      contact_id: { type: text(20), description: 'contact id' },
+      seats: { type: integer({ min: 1, max: 1000 }), nullable: true, description: 'licensed seats' },
+      contacted_at: { type: timestamp, description: 'when' },
+      day: { type: date, optional: true, whenAbsent: (f) => f.arrivalDate, description: 'the day' },
+      note: { type: text(5), optional: true, nullable: true, description: 'optional note, absent: null' },
+    },
+    key: ['contact_id', 'day'],
+    duplicateKeys: 'reject',
+    rules: [{ field: 'seats', description: 'even seats only', check: (r) => (r.seats !== null && r.seats % 2 === 1 ? `odd: ${r.seats}` : undefined) }],
+  });
+  const source = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day' });
+
+  it('gets its type, range, rule and duplicate-key checks from it', () => {
+    expect(source.requiredColumns).toEqual(['contact_id', 'seats', 'contacted_at']);
+    const file = source.openFile(['contact_id', 'seats', 'contacted_at'], FILE);
+    expect(file.validateRow(['K1', '4', '2024-02-01'])).toEqual({
+      businessDate: '2024-03-01',
+      values: { contact_id: 'K1', seats: 4, contacted_at: '2024-02-01 00:00:00.000', day: '2024-03-01', note: null },
+    });
+    expect(file.validateRow(['K2', 'four', '2024-02-01'])).toEqual({ field: 'seats', reason: 'not an integer: "four"' });
+    expect(file.validateRow(['K2', '0', '2024-02-01'])).toEqual({ field: 'seats', reason: 'less than 1: 0' });
+    expect(file.validateRow(['K2', '3', '2024-02-01'])).toEqual({ field: 'seats', reason: 'odd: 3' });
+    expect(file.validateRow(['K2', '', '2024-02-01'])).toMatchObject({ values: { seats: null } });
+    expect(file.validateRow(['K1', '2', '2024-02-02'])).toEqual({ field: 'contact_id', reason: 'duplicate key (contact_id, day) = (K1, 2024-03-01) in this file; the first row with it is kept' });
+    expect(file.drift().map((f) => [f.kind, f.column])).toEqual([
+      ['missing_optional_column', 'day'],
+      ['missing_optional_column', 'note'],
+    ]);
+  });
+});
+
+describe('the usage record contract', () => {
+  it('is the zod schema the API records are checked with', () => {
+    expect(Object.keys(usageRecordSchema.shape)).toEqual(Object.keys(usageContract.columns));
+    expect(validateUsageRecord({ company_id: 'C1', date: '2025-03-04', active_users: 3, events: 9, extra: true })).toEqual({
+      ok: true,
+      record: { company_id: 'C1', date: '2025-03-04', active_users: 3, events: 9 },
+    });
+    expect(validateUsageRecord({ company_id: '', date: '2025-03-04', active_users: 3, events: 9 })).toEqual({ ok: false, field: 'company_id', reason: 'empty' });
+    expect(validateUsageRecord({ company_id: 'C1', date: '2025-03-04', active_users: 2_147_483_648, events: 9 })).toMatchObject({ ok: false, field: 'active_users' });
+    expect(validateUsageRecord(42)).toMatchObject({ ok: false, field: '(record)' });
+  });
+
+  it('checks a pulled date: the date rule, duplicates by key, and drift', () => {
+    const pull = openUsagePull('2025-03-04');
+    const good = { company_id: 'C1', date: '2025-03-04', active_users: 3, events: 9 };
+    expect(pull.check(good)).toEqual({ ok: true, record: good });
+    expect(pull.check({ ...good, date: '2025-03-03' })).toEqual({ ok: false, field: 'date', reason: 'record is for 2025-03-03, not the requested date 2025-03-04' });
+    expect(pull.check(good)).toEqual({ ok: false, field: 'company_id', reason: 'duplicate key (company_id, date) = (C1, 2025-03-04) in this file; the first row with it is kept' });
+    expect(pull.check({ ...good, company_id: 'C2', active_users: '3', tier: 'gold' })).toMatchObject({ ok: false, field: 'active_users' });
+    expect(pull.drift()).toEqual([
+      expect.objectContaining({ kind: 'new_column', column: 'tier', observed: 'string', example: '"gold"' }),
+      // 1 of 4 values is a string: a bad record, not (yet) a changed type
+    ]);
+    pull.check({ ...good, company_id: 'C3', active_users: '4' });
+    pull.check({ ...good, company_id: 'C4', active_users: '5' });
+    expect(pull.drift().map((f) => [f.kind, f.column, f.expected, f.observed])).toEqual([
+      ['new_column', 'tier', undefined, 'string'],
+      ['changed_type', 'active_users', 'integer', 'string'],
+    ]);
+  });
+});
+
+describe('JSON contracts with optional and nullable fields', () => {
+  const contract = defineContract<{ day: string }>()({
+    source: 'json_test',
+    columns: {
+      id: { type: text(10), description: 'id' },
+      score: { type: integer(), nullable: true, description: 'may be null' },
+      seen_at: { type: timestamp, optional: true, description: 'may be absent' },
+    },
+    key: ['id'],
+    duplicateKeys: 'reject',
+  });
+  const json = compileJsonContract(contract);
+
+  it('normalises timestamps and reports an optional field sent in no record', () => {
+    const file = json.open({ day: '2025-01-01' });
+    expect(file.check({ id: 'a', score: null, seen_at: '2025-01-01T10:00:00+02:00' })).toEqual({ ok: true, record: { id: 'a', score: null, seen_at: '2025-01-01 08:00:00.000' } });
+    expect(file.drift()).toEqual([]);
+    const other = json.open({ day: '2025-01-01' });
+    expect(other.check({ id: 'a', score: 1 })).toEqual({ ok: true, record: { id: 'a', score: 1, seen_at: null } });
+    other.check({ id: 'b', score: null });
+    expect(other.drift()).toEqual([expect.objectContaining({ kind: 'missing_optional_column', column: 'seen_at', expected: 'timestamp' })]);
+  });
+
+  it('counts only non-null values when deciding a type changed', () => {
+    const file = json.open({ day: '2025-01-01' });
+    file.check({ id: 'a', score: null, seen_at: null });
+    file.check({ id: 'b', score: null, seen_at: null });
+    file.check({ id: 'c', score: '7', seen_at: null });
+    expect(file.drift().map((f) => [f.kind, f.column, f.observed])).toEqual([['changed_type', 'score', 'string']]);
+  });
+});
+
+describe('unique keys', () => {
+  it('keep only the first column while the others are constant, and switch to full keys when one varies', () => {
+    const keys = new UniqueKeys(['id', 'day']);
+    expect(keys.add({ id: 'a', day: 'd1' })).toBe(true);
+    expect(keys.add({ id: 'b', day: 'd1' })).toBe(true);
+    expect(keys.add({ id: 'a', day: 'd1' })).toBe(false);
+    expect(keys.add({ id: 'a', day: 'd2' })).toBe(true); // switches
+    expect(keys.add({ id: 'b', day: 'd1' })).toBe(false); // a key from before the switch
+    expect(keys.add({ id: 'a', day: 'd2' })).toBe(false);
+    expect(keys.add({ id: 'c', day: 'd1' })).toBe(true);
+  });
+});
