@@ -12,6 +12,8 @@ import { BRONZE_SOURCES, UPLOAD_SOURCES } from '../functions/sources/registry.js
 import type { FileContext } from '../functions/sources/uploadSource.js';
 import { TABLES } from '../functions/warehouse/catalog.js';
 
+const NO_CHECKS = { freshness: { warnAfterHours: 24, errorAfterHours: 48 }, tests: [] };
+
 const FILE: FileContext = { arrivalDate: '2024-03-01' };
 const CRM_HEADER = ['company_id', 'name', 'country', 'industry_tag', 'last_contact_at', 'snapshot_date'];
 
@@ -32,7 +34,7 @@ describe('upload source declarations', () => {
       }
       expect(source.key.every((k) => k in source.contract.columns)).toBe(true);
       expect(source.contract.columns[source.businessDate]?.type.kind).toBe('date');
-      expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate });
+      expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate, checks: source.checks });
     }
     expect(crmCompanyDaily.requiredColumns).toEqual(['company_id', 'name', 'country', 'industry_tag', 'last_contact_at']);
     expect(crmCompanyDaily.optionalColumns).toEqual(['snapshot_date']);
@@ -47,7 +49,7 @@ describe('upload source declarations', () => {
       key: ['id'],
       duplicateKeys: 'keep',
     });
-    expect(() => csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day' })).toThrow(/business date "day" must be a non-nullable date column/);
+    expect(() => csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day', checks: NO_CHECKS })).toThrow(/business date "day" must be a non-nullable date column/);
   });
 });
 
@@ -154,7 +156,7 @@ describe('a new CSV source is one declaration', () => {
     duplicateKeys: 'reject',
     rules: [{ field: 'seats', description: 'even seats only', check: (r) => (r.seats !== null && r.seats % 2 === 1 ? `odd: ${r.seats}` : undefined) }],
   });
-  const source = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day' });
+  const source = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day', checks: NO_CHECKS });
 
   it('gets its type, range, rule and duplicate-key checks from it', () => {
     expect(source.requiredColumns).toEqual(['contact_id', 'seats', 'contacted_at']);

@@ -1,6 +1,6 @@
 /**
- * Data tests: declared next to each model (`transform/models.ts`) and source
- * (`quality/sourceChecks.ts`), run after each stage on either engine, results to
+ * Data tests: declared next to each model (`transform/models.ts`) and in each source's contract
+ * (`checks`), run after each stage on either engine, results to
  * `ops.data_test_results`. A failing test with severity `error` stops publication (the stage's
  * transaction rolls back and the run fails); `warn` is recorded and reported.
  *

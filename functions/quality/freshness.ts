@@ -1,6 +1,6 @@
 /**
  * Source freshness: hours since each source last delivered (the newest `_ingested_at` in its
- * bronze table) against its thresholds in `sourceChecks.ts`. A source that stops arriving
+ * bronze table) against the thresholds its contract declares. A source that stops arriving
  * triggers nothing, so this runs on its own timer and on demand, not only after loads.
  */
 import type { PipelineContext } from '../core/context.js';
@@ -9,7 +9,6 @@ import { Run } from '../ops/runs.js';
 import { BRONZE_SOURCES } from '../sources/registry.js';
 import { freshness, runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
-import { SOURCE_CHECKS } from './sourceChecks.js';
 
 export interface SourceFreshness {
   source: string;
@@ -67,8 +66,7 @@ async function measure(ctx: PipelineContext): Promise<{ freshness: SourceFreshne
   const now = ctx.now();
   const out: { freshness: SourceFreshness; result: DataTestResult }[] = [];
   for (const source of BRONZE_SOURCES) {
-    const limits = SOURCE_CHECKS[source.name]?.freshness;
-    if (!limits) throw new Error(`source ${source.name} declares no freshness limits in quality/sourceChecks.ts`);
+    const limits = source.checks.freshness;
     const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
     const [latest] = await ctx.warehouse.query<{ d: string | null }>(`SELECT MAX(CAST(${source.dateColumn} AS DATE)) AS d FROM ${source.table.schema}.${source.table.name}`);
     const { latest: latestIngested } = await freshness(ctx.warehouse, source.table, '_ingested_at', now);

@@ -7,6 +7,7 @@
  * The row check is plain functions built once per column, not a schema parse per row: it runs on
  * every row of every upload (measured the hot spot next to csv-parse).
  */
+import type { SourceChecks } from '../quality/sourceChecks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import {
@@ -78,7 +79,7 @@ interface CompiledColumn {
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
-  options: { bronzeTable: TableDef; businessDate: keyof C & string },
+  options: { bronzeTable: TableDef; businessDate: keyof C & string; checks: SourceChecks },
 ): UploadSource {
   const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec, parse: textParser(spec.type) }));
   const business = contract.columns[options.businessDate];
@@ -100,6 +101,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     key: contract.key,
     businessDate: options.businessDate,
     bronzeTable: options.bronzeTable,
+    checks: options.checks,
 
     openFile(header: readonly string[], file: FileContext): CsvFile {
       const missingRequired = requiredColumns.filter((c) => !header.includes(c));

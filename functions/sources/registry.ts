@@ -3,7 +3,8 @@
  * CSV source is its contract file and one line in `UPLOAD_SOURCES`.
  */
 import { crmCompanyDaily } from './crmCompanyDaily/contract.js';
-import { USAGE_SOURCE } from './productUsage/contract.js';
+import { USAGE_SOURCE, usageChecks } from './productUsage/contract.js';
+import type { SourceChecks } from '../quality/sourceChecks.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
 import type { UploadSource } from './uploadSource.js';
 
@@ -19,9 +20,11 @@ export interface BronzeSource {
   table: TableDef;
   /** The business date of a row: which dates a loaded file affects. */
   dateColumn: string;
+  /** Freshness limits (the monitor) and the tests run after each load. */
+  checks: SourceChecks;
 }
 
 export const BRONZE_SOURCES: readonly BronzeSource[] = [
-  ...UPLOAD_SOURCES.map((s) => ({ name: s.name, table: s.bronzeTable, dateColumn: s.businessDate })),
-  { name: USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date' },
+  ...UPLOAD_SOURCES.map((s) => ({ name: s.name, table: s.bronzeTable, dateColumn: s.businessDate, checks: s.checks })),
+  { name: USAGE_SOURCE, table: TABLES.bronzeProductUsage, dateColumn: 'activity_date', checks: usageChecks },
 ];

@@ -4,6 +4,7 @@
  * one contract file and one entry in `sources/registry.ts` (plus its bronze table in the
  * catalogue, and its models).
  */
+import type { SourceChecks } from '../quality/sourceChecks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import type { ColumnSpecs, DriftFinding, SourceContract } from './contract.js';
@@ -54,6 +55,8 @@ export interface UploadSource {
   /** The date column a row is about: which dates a loaded file affects. */
   businessDate: string;
   bronzeTable: TableDef;
+  /** Freshness limits and the tests run after each load. */
+  checks: SourceChecks;
   /** Starts reading a file, given its header names (trimmed, lower case). */
   openFile(header: readonly string[], file: FileContext): CsvFile;
 }

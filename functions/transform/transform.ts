@@ -16,7 +16,6 @@ import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '..
 import { Run } from '../ops/runs.js';
 import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTest, type DataTestResult, type TestScope } from '../quality/dataTests.js';
 import { recordTestResults, type TestSummary } from '../quality/recordResults.js';
-import { SOURCE_CHECKS } from '../quality/sourceChecks.js';
 import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
 import { container, readBronzeLineage } from '../storage/blobStore.js';
 import { TABLES } from '../warehouse/catalog.js';
@@ -157,7 +156,7 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
       // Stage bronze: the sources' tests over the dates loaded or requested.
       for (const source of BRONZE_SOURCES) {
         const range = changes.get(source.name);
-        const tests = SOURCE_CHECKS[source.name]?.tests ?? [];
+        const tests = source.checks.tests;
         if (!range || tests.length === 0) continue;
         testSummaries.push(await testBronze(ctx, run, tests, { table: source.table, dateColumn: source.dateColumn, range, now: ctx.now() }));
       }

@@ -3,6 +3,7 @@
  * as the CRM saw it on `snapshot_date` (or, when the column is absent, on the day the file arrived).
  * Everything the pipeline checks about these files is declared here.
  */
+import { test } from '../../quality/dataTests.js';
 import { TABLES } from '../../warehouse/catalog.js';
 import { date, defineContract, text, timestamp } from '../contract.js';
 import { csvUploadSource } from '../csvContract.js';
@@ -31,4 +32,10 @@ export const crmCompanyDailyContract = defineContract<FileContext>()({
 export const crmCompanyDaily = csvUploadSource(crmCompanyDailyContract, {
   bronzeTable: TABLES.bronzeCrmCompanyDaily,
   businessDate: 'snapshot_date',
+  checks: {
+    // Daily exports: a missed day is worth a look, three are an outage.
+    freshness: { warnAfterHours: 30, errorAfterHours: 78 },
+    // the same company twice for a date within one file: the file's last row wins; worth knowing
+    tests: [test.unique(['company_id', 'snapshot_date', '_source_file'], { severity: 'warn' })],
+  },
 });

@@ -4,6 +4,8 @@
  * server (functions/local/usageApiServer.ts), the client and the tests all build on this file;
  * docs/usage-api.md describes the same contract in prose.
  */
+import { test } from '../../quality/dataTests.js';
+import type { SourceChecks } from '../../quality/sourceChecks.js';
 import { z } from 'zod';
 import type { IsoDate } from '../../core/dates.js';
 import { date, defineContract, integer, text, type RowOf } from '../contract.js';
@@ -54,6 +56,13 @@ export const usageContract = defineContract<PullContext>()({
 const compiledUsage = compileJsonContract(usageContract);
 
 export type UsageRecord = RowOf<typeof usageContract.columns>;
+
+/** Checks once loaded: pulled at 02:00 UTC daily, so one missed pull warns and two are an outage. */
+export const usageChecks: SourceChecks = {
+  freshness: { warnAfterHours: 26, errorAfterHours: 50 },
+  // duplicates within a pull are quarantined by the contract; across pulls of a date, the blob is replaced
+  tests: [test.unique(['activity_date', 'company_id'], { severity: 'warn' })],
+};
 
 /** The zod schema of one record, derived from `usageContract`. */
 export const usageRecordSchema = compiledUsage.schema;
