@@ -318,6 +318,8 @@ interface TransformSplit {
   crmLoadMs: number;
   crmLoadRows: number;
   modelMs: number;
+  /** The models' data tests (they run inside the model steps: included in modelMs). */
+  testsMs: number;
   models: { name: string; ms: number; rows: number }[];
   slowestLoad: StepRow | undefined;
   usageLoadFiles: number;
@@ -343,7 +345,7 @@ function median(values: number[]): number {
 }
 
 function splitTransform(steps: StepRow[]): TransformSplit {
-  const split: TransformSplit = { loadMs: 0, loadRows: 0, loadFiles: 0, usageLoadMs: 0, usageLoadRows: 0, crmLoadMs: 0, crmLoadRows: 0, modelMs: 0, models: [], slowestLoad: undefined, usageLoadFiles: 0, usageLoadPerFile: [] };
+  const split: TransformSplit = { loadMs: 0, loadRows: 0, loadFiles: 0, usageLoadMs: 0, usageLoadRows: 0, crmLoadMs: 0, crmLoadRows: 0, modelMs: 0, testsMs: 0, models: [], slowestLoad: undefined, usageLoadFiles: 0, usageLoadPerFile: [] };
   for (const s of steps) {
     if (s.step_name.startsWith('load ')) {
       const rows = s.rows_out ?? 0;
@@ -361,6 +363,9 @@ function splitTransform(steps: StepRow[]): TransformSplit {
         split.crmLoadRows += rows;
       }
       if (!split.slowestLoad || s.duration_ms > split.slowestLoad.duration_ms) split.slowestLoad = s;
+    } else if (s.step_name.startsWith('tests ')) {
+      // a model's tests run inside its step (same transaction): part of modelMs, shown apart
+      if (MODEL_STEPS.has(s.step_name.slice('tests '.length))) split.testsMs += s.duration_ms;
     } else if (MODEL_STEPS.has(s.step_name)) {
       split.modelMs += s.duration_ms;
       split.models.push({ name: s.step_name, ms: s.duration_ms, rows: s.rows_out ?? 0 });
@@ -657,6 +662,7 @@ async function main(): Promise<void> {
     }
     if (full.slowestLoad) detailLine('  slowest load step', `${full.slowestLoad.step_name.replace(/^load /, '')}: ${secs(full.slowestLoad.duration_ms)} s`);
     for (const m of full.models) detailLine(`  ${m.name}`, `${secs(m.ms)} s, ${int(m.rows)} rows out`);
+    detailLine('  of which the models\' data tests', `${secs(full.testsMs)} s`);
     detailLine('  CPU during transform', `${cpuText(transform)} in ${secs(transform.ms)} s wall`);
     detailLine('incremental: ingest / transform', `${secs(incIngestMs)} s / ${secs(incMs - incIngestMs)} s`);
     detailLine('  incremental load / model steps', `${secs(incSplit.loadMs)} s (${incSplit.loadFiles} file(s), ${int(incSplit.loadRows)} rows) / ${secs(incSplit.modelMs)} s`);

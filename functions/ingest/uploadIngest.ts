@@ -105,7 +105,7 @@ function normaliseHeader(name: string): string {
 }
 
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
-  const run = await Run.start(ctx.warehouse, 'upload_ingest', `${triggerName}:${landingPath}`, ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'upload_ingest', `${triggerName}:${landingPath}`);
   try {
     // from here on every log line carries the run id
     const outcome = await ingest({ ...ctx, log: run.log }, run, landingPath);

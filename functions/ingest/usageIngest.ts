@@ -167,7 +167,7 @@ function contiguousEnd(watermark: IsoDate | undefined, pulled: IsoDate[], writte
 
 /** Pulls product usage into bronze. Throws (after recording the run as failed) when any date failed. */
 export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestOptions = {}): Promise<UsageIngestResult> {
-  const run = await Run.start(ctx.warehouse, 'usage_ingest', options.triggerName ?? 'usage_ingest', ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'usage_ingest', options.triggerName ?? 'usage_ingest');
   const log = run.log;
   let received = 0;
   let accepted = 0;

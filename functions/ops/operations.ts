@@ -216,7 +216,7 @@ async function replay(ctx: PipelineContext, q: z.infer<(typeof operationInputs)[
   const blob = container(ctx.storage, 'bronze').getBlobClient(q.file);
   if (!(await blob.exists())) return { status: 404, body: { error: `replay: file: no blob bronze/${q.file}` } };
   const source = q.file.split('/')[0]!;
-  const run = await Run.start(ctx.warehouse, 'operation', `ops:replay bronze/${q.file}`, ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'operation', `ops:replay bronze/${q.file}`);
   try {
     // A loaded file is reloaded when its etag differs from the one recorded: forget the etag.
     const marked = await ctx.warehouse.exec(`UPDATE ops.loaded_files SET etag = @marker WHERE bronze_file = @file`, { marker: `replay:${run.runId}`, file: `bronze/${q.file}` });
@@ -237,8 +237,15 @@ async function replay(ctx: PipelineContext, q: z.infer<(typeof operationInputs)[
 async function rerun(ctx: PipelineContext, q: z.infer<(typeof operationInputs)['rerun']>): Promise<OperationResult> {
   const sources = q.source ? [q.source] : sourceNames;
   const reason = `ops:rerun${q.reason ? ` (${q.reason})` : ''}`;
-  for (const source of sources) await requestTransform(ctx.storage, source, { from: q.from, to: q.to }, reason, 'rebuild');
-  return { status: 202, body: { sources, from: q.from, to: q.to, transform: 'requested' } };
+  const run = await Run.start(ctx, 'operation', `${reason} ${q.from}..${q.to}`);
+  try {
+    for (const source of sources) await requestTransform(ctx.storage, source, { from: q.from, to: q.to }, reason, 'rebuild');
+    await run.finish('succeeded', { detail: { sources, from: q.from, to: q.to } });
+  } catch (err) {
+    await run.finish('failed', {}, err).catch(() => undefined);
+    throw err;
+  }
+  return { status: 202, body: { runId: run.runId, sources, from: q.from, to: q.to, transform: 'requested' } };
 }
 
 // ---- trace ----------------------------------------------------------------------------------------

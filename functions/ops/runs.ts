@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../core/log.js';
-import { EVENTS, METRICS, noTelemetry, type Telemetry } from '../core/telemetry.js';
+import type { PipelineContext } from '../core/context.js';
+import { EVENTS, METRICS, type Telemetry } from '../core/telemetry.js';
 import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
 
 export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform' | 'freshness_check' | 'operation';
@@ -48,9 +49,10 @@ export class Run {
     readonly telemetry: Telemetry,
   ) {}
 
-  static async start(wh: Warehouse, kind: RunKind, triggerName: string, log: Log, telemetry: Telemetry = noTelemetry): Promise<Run> {
+  static async start(ctx: Pick<PipelineContext, 'warehouse' | 'log' | 'telemetry'>, kind: RunKind, triggerName: string): Promise<Run> {
     const runId = randomUUID();
-    const run = new Run(wh, runId, kind, triggerName, withRunId(log, runId), telemetry);
+    const wh = ctx.warehouse;
+    const run = new Run(wh, runId, kind, triggerName, withRunId(ctx.log, runId), ctx.telemetry);
     await wh.exec(
       `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at) VALUES (@run_id, @kind, @trigger_name, 'running', @started_at)`,
       { run_id: runId, kind, trigger_name: triggerName, started_at: run.startedAt },

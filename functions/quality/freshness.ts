@@ -33,7 +33,7 @@ export async function sourceFreshness(ctx: PipelineContext): Promise<SourceFresh
  * source in `ops.data_test_results`, the lag as a metric, and an event for each late source.
  */
 export async function runFreshnessCheck(ctx: PipelineContext, triggerName = 'freshness_check'): Promise<{ runId: string; sources: SourceFreshness[] }> {
-  const run = await Run.start(ctx.warehouse, 'freshness_check', triggerName, ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'freshness_check', triggerName);
   try {
     const started = new Date();
     const measured = await measure(ctx);

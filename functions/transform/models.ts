@@ -12,7 +12,7 @@ import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
 import { test, type DataTest } from '../quality/dataTests.js';
 import { ISO_COUNTRY_CODES } from '../quality/referenceData.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
-import { SQL_DIR } from '../warehouse/ddl.js';
+import { enforcesKey, SQL_DIR } from '../warehouse/ddl.js';
 import { fillIntegerSlots, splitStatements } from '../warehouse/sqlText.js';
 import type { EngineName } from '../warehouse/warehouse.js';
 
@@ -101,9 +101,14 @@ export const MODELS: readonly ModelDef[] = [
   },
 ];
 
-/** A model's tests as run: the uniqueness of its catalogue key, then its declared tests. */
-export function modelTests(model: ModelDef): DataTest[] {
-  return [...(model.table.key ? [test.unique(model.table.key)] : []), ...model.tests];
+/**
+ * A model's tests as run: the uniqueness of its catalogue key — unless the engine enforces it as
+ * a primary key (SQL Server; on DuckDB data tables carry no key index, see `enforcesKey`) — then
+ * its declared tests.
+ */
+export function modelTests(model: ModelDef, engine: EngineName = 'duckdb'): DataTest[] {
+  const key = model.table.key && !enforcesKey(engine, model.table) ? [test.unique(model.table.key)] : [];
+  return [...key, ...model.tests];
 }
 
 /** Values for the `{{slots}}` the SQL cannot take as parameters (window frame offsets). */

@@ -86,7 +86,7 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
 
 /** An invocation that found nothing to do still leaves a trace in the run history. */
 async function recordSkipped(ctx: PipelineContext, triggerName: string, reason: string): Promise<void> {
-  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'transform', triggerName);
   await run.finish('skipped', { detail: reason });
 }
 
@@ -113,7 +113,7 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
   const newFiles = await listNewBronzeFiles(ctx);
   if (newFiles.length === 0 && (await pendingRequestCount(ctx)) === 0) return undefined;
 
-  const run = await Run.start(ctx.warehouse, 'transform', triggerName, ctx.log, ctx.telemetry);
+  const run = await Run.start(ctx, 'transform', triggerName);
   try {
     let rowsLoaded = 0;
     const batches = loadBatches(newFiles);
@@ -205,7 +205,7 @@ async function buildModel(ctx: PipelineContext, run: Run, model: ModelDef, range
           if (insertsRows(sql)) rowsOut += changed;
         }
         tested.started = new Date();
-        tested.results = await runDataTests(tx, modelTests(model), scope);
+        tested.results = await runDataTests(tx, modelTests(model, ctx.warehouse.engine), scope);
         tested.finished = new Date();
         const blocking = blockingFailures(tested.results);
         if (blocking.length > 0) throw new DataTestFailure(blocking);
