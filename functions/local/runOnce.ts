@@ -110,6 +110,15 @@ async function printSummary(host: LocalHost, since: Date): Promise<void> {
      WHERE is_churn_risk AND activity_date = (SELECT MAX(activity_date) FROM gold.fact_company_activity_daily) ORDER BY company_id`,
   );
 
+  const tests = await wh.query<{ status: string; tests: number }>(
+    `SELECT r.status, COUNT(*) AS tests FROM ops.data_test_results r JOIN ops.pipeline_runs p ON p.run_id = r.run_id
+     WHERE p.kind = 'transform' AND p.started_at >= @since GROUP BY r.status`,
+    { since },
+  );
+  const drift = await wh.query<{ source_file: string; drift_kind: string; column_name: string }>(
+    `SELECT source_file, drift_kind, column_name FROM ops.schema_drift WHERE detected_at >= @since ORDER BY source_file, drift_kind, column_name`,
+    { since },
+  );
   const n = (v: number | null) => (v ?? 0).toLocaleString('en-US');
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
   console.log('');
@@ -121,10 +130,14 @@ async function printSummary(host: LocalHost, since: Date): Promise<void> {
   line('usage pull', usage.rows_in ? `${n(usage.rows_in)} records: ${n(usage.rows_out)} landed in bronze, ${n(usage.rows_rejected)} quarantined` : 'nothing new (watermark is at yesterday)');
   if (usageRejects.length) line('', `bad records: ${usageRejects.length} file(s) like ${usageRejects[0]}`);
   line('transform', transform.runs ? `${n(transform.rows_in)} bronze rows loaded, ${n(transform.rows_out)} gold rows rebuilt${transform.failed ? `, ${transform.failed} FAILED run(s)` : ''}` : 'nothing to do');
+  const byStatus = (status: string) => tests.find((t) => t.status === status)?.tests ?? 0;
+  if (tests.length) line('data tests', `${n(byStatus('pass'))} passed, ${n(byStatus('warn'))} warned, ${n(byStatus('error'))} failed (ops.data_test_results; npm run ops -- runs)`);
+  for (const d of drift) line('schema drift', `${d.source_file}: ${d.drift_kind} "${d.column_name}" (ops.schema_drift)`);
   line('gold', `${n(gold?.rows ?? 0)} rows in gold.fact_company_activity_daily: ${gold?.companies ?? 0} companies, ${gold?.first_date ?? '-'} … ${gold?.last_date ?? '-'}`);
   line('churn risk', `${atRisk.length} companies on ${gold?.last_date ?? '-'}${atRisk.length ? `: ${atRisk.slice(0, 8).map((r) => r.company_id).join(', ')}${atRisk.length > 8 ? ', …' : ''}` : ''}`);
   line('warehouse', `${host.ctx.settings.duckdbPath} (bronze.*, silver.*, gold.*, ops.* — runs in ops.pipeline_runs)`);
-  console.log('\nRun `npm start` again for an incremental run; `npm run dev` keeps the local host running.');
+  console.log('\nRun `npm start` again for an incremental run; `npm run dev` keeps the local host running;');
+  console.log('`npm run ops -- trace --company <id> --date <YYYY-MM-DD>` traces a gold row to its bronze files and lines.');
 }
 
 main().catch((err: unknown) => {
