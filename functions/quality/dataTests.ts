@@ -81,6 +81,8 @@ export interface DataTestResult {
   observedValue: number | null;
   sampleKeys: Record<string, unknown>[];
   message: string;
+  /** freshness: the newest value of the column (null: no rows). */
+  latest?: Date | null;
   range: DateRange | undefined;
   checkedAt: Date;
   durationMs: number;
@@ -225,7 +227,7 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
         ? `no rows yet in ${base.table}`
         : `newest ${t.column} ${f.latest.toISOString()} is ${f.lagHours!.toFixed(1)} h old (warn after ${t.warnAfterHours} h, error after ${t.errorAfterHours} h)`;
     // the thresholds decide the status; severity reports the worst it can be
-    return done({ status, severity: status === 'pass' ? 'error' : status, failingRows: null, observedValue: f.lagHours, sampleKeys: [], message });
+    return { ...done({ status, severity: status === 'pass' ? 'error' : status, failingRows: null, observedValue: f.lagHours, sampleKeys: [], message }), latest: f.latest };
   }
 
   if (t.type === 'row_count_change') {
@@ -260,7 +262,7 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
 }
 
 /** The newest value of a timestamp column and its age in hours at `now` (null: no rows). */
-export async function freshness(session: SqlSession, table: TableDef, columnName: string, now: Date): Promise<{ latest: Date | null; lagHours: number | null }> {
+async function freshness(session: SqlSession, table: TableDef, columnName: string, now: Date): Promise<{ latest: Date | null; lagHours: number | null }> {
   const [row] = await session.query<{ latest: Date | string | null }>(`SELECT MAX(t.${column(table, columnName)}) AS latest FROM ${tableName(table)} t`);
   if (!row?.latest) return { latest: null, lagHours: null };
   const latest = row.latest instanceof Date ? row.latest : new Date(`${String(row.latest).replace(' ', 'T')}Z`);

@@ -7,7 +7,7 @@ import type { PipelineContext } from '../core/context.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
 import { BRONZE_SOURCES } from '../sources/registry.js';
-import { freshness, runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
+import { runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
 
 export interface SourceFreshness {
@@ -69,13 +69,12 @@ async function measure(ctx: PipelineContext): Promise<{ freshness: SourceFreshne
     const limits = source.checks.freshness;
     const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
     const [latest] = await ctx.warehouse.query<{ d: string | null }>(`SELECT MAX(CAST(${source.dateColumn} AS DATE)) AS d FROM ${source.table.schema}.${source.table.name}`);
-    const { latest: latestIngested } = await freshness(ctx.warehouse, source.table, '_ingested_at', now);
     out.push({
       result: result!,
       freshness: {
         source: source.name,
         status: result!.status,
-        latestIngestedAt: latestIngested?.toISOString() ?? null,
+        latestIngestedAt: result!.latest?.toISOString() ?? null,
         lagHours: result!.observedValue === null ? null : Math.round(result!.observedValue * 10) / 10,
         ...limits,
         latestBusinessDate: latest?.d ?? null,
