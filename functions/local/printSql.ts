@@ -12,7 +12,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings, type Settings } from '../core/settings.js';
-import { MODELS, renderModelSql } from '../transform/models.js';
+import { testName, testQuerySql } from '../quality/dataTests.js';
+import { MODELS, modelTests, renderModelSql } from '../transform/models.js';
 import { bootstrapBatches } from '../warehouse/ddl.js';
 import { parameterNames, splitStatements } from '../warehouse/sqlText.js';
 import type { EngineName } from '../warehouse/warehouse.js';
@@ -69,6 +70,15 @@ export function renderSqlScript(engine: EngineName, settings: Settings): string 
       out.push(`-- statement ${i + 1} of ${statements.length}${params.length ? `; parameters: ${params.map((p) => `@${p}`).join(', ')}` : ''}`);
       out.push(end(st));
     });
+    // its data tests, run in the same transaction before it commits (scoped to the rebuilt dates)
+    const scope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range: { from: '@date_from', to: '@date_to' }, now: new Date() };
+    for (const t of modelTests(model, engine)) {
+      const { sql, params } = testQuerySql(t, scope);
+      const all = Object.keys(params).map((p) => `@${p}`);
+      const names = all.length > 8 ? [...all.slice(0, 3), `… (${all.length} in all)`] : all;
+      out.push(`-- data test ${testName(t)} (${t.severity ?? 'error'})${names.length ? `; parameters: ${names.join(', ')}` : ''}`);
+      out.push(end(sql));
+    }
   }
   return out.join('\n');
 }

@@ -200,6 +200,18 @@ function failingRowsSql(t: DataTest, scope: TestScope): { sql: string; params: S
   }
 }
 
+/** The query a test runs (freshness: the newest value; row-count change: the count; others: the count of failing rows). */
+export function testQuerySql(t: DataTest, scope: TestScope): { sql: string; params: SqlParams } {
+  if (t.type === 'freshness') return { sql: freshnessSql(scope.table, t.column), params: {} };
+  if (t.type === 'row_count_change') return { sql: rowCountSql(scope.table, t.where), params: {} };
+  const failing = failingRowsSql(t, scope)!;
+  return { sql: countSql(failing.sql), params: failing.params };
+}
+
+const countSql = (failingSql: string) => `SELECT COUNT(*) AS n FROM (${failingSql}) f`;
+const freshnessSql = (table: TableDef, columnName: string) => `SELECT MAX(t.${column(table, columnName)}) AS latest FROM ${tableName(table)} t`;
+const rowCountSql = (table: TableDef, where?: string) => `SELECT COUNT(*) AS n FROM ${tableName(table)} t${where ? ` WHERE ${where}` : ''}`;
+
 /** Runs tests over a scope, in the given session (inside the stage's transaction: it sees the new rows). */
 export async function runDataTests(session: SqlSession, tests: readonly DataTest[], scope: TestScope): Promise<DataTestResult[]> {
   const results: DataTestResult[] = [];
@@ -231,7 +243,7 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
   }
 
   if (t.type === 'row_count_change') {
-    const [now] = await session.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${tableName(scope.table)} t${t.where ? ` WHERE ${t.where}` : ''}`);
+    const [now] = await session.query<{ n: number }>(rowCountSql(scope.table, t.where));
     const count = Number(now?.n ?? 0);
     const previous = await previousRowCount(session, base.testId);
     if (previous === undefined || previous === 0) {
@@ -244,7 +256,7 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
   }
 
   const failing = failingRowsSql(t, scope)!;
-  const [counted] = await session.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (${failing.sql}) f`, failing.params);
+  const [counted] = await session.query<{ n: number }>(countSql(failing.sql), failing.params);
   const failingRows = Number(counted?.n ?? 0);
   if (failingRows === 0) return done({ status: 'pass', failingRows: 0, observedValue: null, sampleKeys: [], message: 'no failing rows' });
 
@@ -263,7 +275,7 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
 
 /** The newest value of a timestamp column and its age in hours at `now` (null: no rows). */
 async function freshness(session: SqlSession, table: TableDef, columnName: string, now: Date): Promise<{ latest: Date | null; lagHours: number | null }> {
-  const [row] = await session.query<{ latest: Date | string | null }>(`SELECT MAX(t.${column(table, columnName)}) AS latest FROM ${tableName(table)} t`);
+  const [row] = await session.query<{ latest: Date | string | null }>(freshnessSql(table, columnName));
   if (!row?.latest) return { latest: null, lagHours: null };
   const latest = row.latest instanceof Date ? row.latest : new Date(`${String(row.latest).replace(' ', 'T')}Z`);
   return { latest, lagHours: Math.max(0, (now.getTime() - latest.getTime()) / 3_600_000) };
