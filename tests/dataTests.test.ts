@@ -35,13 +35,9 @@ const testStorage = useTestStorage();
 
 describe.each(ENGINES)('data tests on $name', (engine) => {
   if (skipUnavailable(engine)) return;
-  const warehouse = useWarehousePerTest(engine, testStorage);
   let wh: Warehouse;
   let storage: TestStorage;
-  beforeEach(() => {
-    wh = warehouse();
-    storage = testStorage();
-  });
+  useWarehousePerTest(engine, testStorage, (f) => ({ wh, storage } = f));
 
   async function usageDays(dates: string[], rows: (d: string) => { company_id: string; active_users: number; events: number }[], ingestedAt?: string) {
     for (const d of dates) await putUsageBronzeFile(storage.storage, d, rows(d), ingestedAt);

@@ -2,7 +2,7 @@
  * The company activity fact on sparse data: calendar-day rolling sums, zero rows for days without
  * usage, churn flags on the right dates, CRM attributes as known on each day. Runs on every engine.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dateRange } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { MODELS } from '../functions/transform/models.js';
@@ -51,13 +51,9 @@ const testStorage = useTestStorage();
 
 describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => {
   if (skipUnavailable(engine)) return;
-  const warehouse = useWarehousePerTest(engine, testStorage);
   let wh: Warehouse;
   let storage: TestStorage;
-  beforeEach(() => {
-    wh = warehouse();
-    storage = testStorage();
-  });
+  useWarehousePerTest(engine, testStorage, (f) => ({ wh, storage } = f));
 
   async function loadJanuary(ctx: ReturnType<typeof testContext>, lastDay = '2024-01-25') {
     await putBlob(storage.storage, 'landing', 'crm_company_daily/crm.csv', CRM);

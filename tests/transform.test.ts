@@ -1,5 +1,5 @@
 /** The transform's one-at-a-time lease and how overlapping requests coalesce, on every engine. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { releaseLease, tryAcquireLease } from '../functions/transform/lease.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
@@ -10,13 +10,9 @@ const testStorage = useTestStorage();
 
 describe.each(ENGINES)('transform lease on $name', (engine) => {
   if (skipUnavailable(engine)) return;
-  const warehouse = useWarehousePerTest(engine, testStorage);
   let wh: Warehouse;
   let storage: TestStorage;
-  beforeEach(() => {
-    wh = warehouse();
-    storage = testStorage();
-  });
+  useWarehousePerTest(engine, testStorage, (f) => ({ wh, storage } = f));
 
   it('is held by one owner at a time and expires', async () => {
     const t0 = new Date('2024-03-01T00:00:00Z');

@@ -106,13 +106,16 @@ export function useTestStorage(): () => TestStorage {
   return () => storage!;
 }
 
-/** Registers hooks in the calling describe: a clean lake and a fresh warehouse on `engine` for every test. */
-export function useWarehousePerTest(engine: TestEngine, storage: () => TestStorage): () => Warehouse {
+/**
+ * Registers hooks in the calling describe: a clean lake and a fresh warehouse on `engine` for
+ * every test, handed to `bind` before each test (`(f) => ({ wh, storage } = f)`).
+ */
+export function useWarehousePerTest(engine: TestEngine, storage: () => TestStorage, bind: (fixture: { wh: Warehouse; storage: TestStorage }) => void): void {
   let wh: Warehouse | undefined;
   beforeEach(async () => {
     await resetStorage(storage().storage);
     wh = await engine.open();
+    bind({ wh, storage: storage() });
   }, engine.hookTimeoutMs);
   afterEach(() => wh?.close(), engine.hookTimeoutMs);
-  return () => wh!;
 }
