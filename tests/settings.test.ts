@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadSettings, settingsSchema } from '../functions/core/settings.js';
+import { isUnresolvedKeyVaultReference, loadSettings, settingsSchema } from '../functions/core/settings.js';
+import { usageClientOptionsFromSettings } from '../functions/sources/productUsage/apiClient.js';
 
 describe('settings', () => {
   it('are all documented in the README', () => {
@@ -20,5 +21,21 @@ describe('settings', () => {
     expect(bad).toThrow(/WAREHOUSE_ENGINE/);
     expect(bad).toThrow(/CHURN_INACTIVE_DAYS/);
     expect(bad).toThrow(/USAGE_START_DATE: expected a date as YYYY-MM-DD/);
+  });
+
+  it('treat an empty value as unset (a blank app setting means "use the default")', () => {
+    const s = loadSettings({ USAGE_START_DATE: '', CHURN_INACTIVE_DAYS: '', USAGE_API_BASE_URL: '' });
+    expect(s.USAGE_START_DATE).toBeUndefined();
+    expect(s.CHURN_INACTIVE_DAYS).toBe(7);
+    expect(s.USAGE_API_BASE_URL).toBeUndefined();
+  });
+
+  it('name a Key Vault reference the platform could not resolve, instead of sending it as the token', () => {
+    const reference = '@Microsoft.KeyVault(VaultName=kv-abc;SecretName=usage-api-token)';
+    expect(isUnresolvedKeyVaultReference(reference)).toBe(true);
+    expect(isUnresolvedKeyVaultReference('tok_123')).toBe(false);
+    const settings = loadSettings({ USAGE_API_BASE_URL: 'https://usage.example.com', USAGE_API_TOKEN: reference });
+    expect(() => usageClientOptionsFromSettings(settings)).toThrow(/USAGE_API_TOKEN is a Key Vault reference the platform could not resolve/);
+    expect(usageClientOptionsFromSettings(loadSettings({ USAGE_API_BASE_URL: 'https://usage.example.com', USAGE_API_TOKEN: 'tok_123' })).token).toBe('tok_123');
   });
 });

@@ -91,11 +91,34 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema> & { duckdbPath: string };
 
+/**
+ * Settings for a laptop or a test rig only, each with why it has no place in Azure. The function
+ * app sets every other setting and none of these: `tests/infra.test.ts` checks the Bicep.
+ */
+export const LOCAL_ONLY_SETTINGS = {
+  PIPELINE_LOCAL_DIR: 'local state (Azurite data, the DuckDB file); the function app keeps no local state',
+  DUCKDB_PATH: 'the embedded warehouse; Azure runs WAREHOUSE_ENGINE=mssql',
+  DUCKDB_MEMORY_LIMIT: 'the embedded warehouse; Azure runs WAREHOUSE_ENGINE=mssql',
+  DUCKDB_THREADS: 'the embedded warehouse; Azure runs WAREHOUSE_ENGINE=mssql',
+  SQL_USER: 'SQL password authentication, for a local SQL Server only; Azure SQL is Entra-only',
+  SQL_PASSWORD: 'SQL password authentication, for a local SQL Server only; Azure SQL is Entra-only',
+  AzureWebJobsStorage: 'a connection string carries the account key; in Azure the host and the code connect with the managed identity (AzureWebJobsStorage__*)',
+} as const satisfies Partial<Record<keyof z.infer<typeof settingsSchema>, string>>;
+
+/** App Service leaves a Key Vault reference it could not resolve in place, as its literal text. */
+export function isUnresolvedKeyVaultReference(value: string | undefined): boolean {
+  return value !== undefined && value.trimStart().startsWith('@Microsoft.KeyVault(');
+}
+
 export class SettingsError extends Error {}
 
-/** Reads and validates settings; the error names every bad variable. */
+/**
+ * Reads and validates settings; the error names every bad variable. An empty value counts as unset
+ * (an app setting left blank in the portal or a template means "use the default").
+ */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = settingsSchema.safeParse(env);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new SettingsError(`Invalid settings: ${problems}`);

@@ -1,11 +1,11 @@
 /**
  * Opens the warehouse the settings choose: DuckDB (embedded file, the local default) or SQL
- * Server / Azure SQL. The mssql engine is loaded only when chosen, so the local path never loads
- * mssql, tedious or the Azure identity stack.
+ * Server / Azure SQL. Each engine is loaded only when chosen: the local path never loads mssql,
+ * tedious or the Azure identity stack, and the function app in Azure never loads DuckDB's native
+ * library (a slower cold start for nothing).
  */
 import type { Settings } from '../core/settings.js';
 import { SettingsError } from '../core/settings.js';
-import { DuckDbWarehouse } from './duckdb/duckdbWarehouse.js';
 import type { Warehouse } from './warehouse.js';
 
 export async function openWarehouse(settings: Settings): Promise<Warehouse> {
@@ -19,5 +19,6 @@ export async function openWarehouse(settings: Settings): Promise<Warehouse> {
     const { MssqlWarehouse } = await import('./mssql/mssqlWarehouse.js');
     return MssqlWarehouse.open(settings);
   }
+  const { DuckDbWarehouse } = await import('./duckdb/duckdbWarehouse.js');
   return DuckDbWarehouse.open(settings.duckdbPath, { memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
 }

@@ -20,7 +20,7 @@
 import type { IsoDate } from '../../core/dates.js';
 import type { Log } from '../../core/log.js';
 import { silentLog } from '../../core/log.js';
-import type { Settings } from '../../core/settings.js';
+import { isUnresolvedKeyVaultReference, type Settings } from '../../core/settings.js';
 import type { DriftFinding } from '../contract.js';
 import { checkPageEnvelope, MAX_PAGE_SIZE, openUsagePull, USAGE_API_PATH, USAGE_SOURCE, type UsageRecord } from './contract.js';
 
@@ -48,6 +48,12 @@ export function usageClientOptionsFromSettings(settings: Settings, extra: Partia
   const baseUrl = settings.USAGE_API_BASE_URL;
   const token = settings.USAGE_API_TOKEN;
   if (!baseUrl || !token) throw new Error('The usage API is not configured: set USAGE_API_BASE_URL and USAGE_API_TOKEN.');
+  if (isUnresolvedKeyVaultReference(token)) {
+    throw new Error(
+      'USAGE_API_TOKEN is a Key Vault reference the platform could not resolve: the secret is missing or the app identity lacks Key Vault Secrets User ' +
+        '(the portal shows the reason under the function app\'s Environment variables; README, "Deploy to Azure").',
+    );
+  }
   return {
     baseUrl,
     token,
