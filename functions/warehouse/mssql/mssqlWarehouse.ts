@@ -24,6 +24,7 @@ import { consoleLog, type Log } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
 import { bootstrapBatches } from '../ddl.js';
+import { explainBootstrapFailure } from './appAccess.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 import { Mutex } from '../../core/mutex.js';
 
@@ -578,7 +579,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
       await wh.bootstrap();
     } catch (err) {
       await pool.close().catch(() => undefined);
-      throw err;
+      throw explainBootstrapFailure(err);
     }
     log.info('SQL warehouse open', { server: settings.SQL_SERVER, database: settings.SQL_DATABASE, auth: settings.SQL_AUTH });
     return wh;

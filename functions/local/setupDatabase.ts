@@ -1,0 +1,79 @@
+/**
+ * `npm run db:setup -- --server <host> --database <name> --identity <managed identity name>`
+ *
+ * Run as the Azure SQL Entra admin (your `az login` / `azd auth login`; the deployer is the admin
+ * the templates set). It:
+ *   1. bootstraps the warehouse: schemas, util functions, tables, columns added since;
+ *   2. creates the database user for the function app's managed identity (FROM EXTERNAL PROVIDER)
+ *      and grants it the least the pipeline needs (functions/warehouse/mssql/appAccess.ts).
+ * Both steps are idempotent. The azd hooks run this after `azd provision` and before each
+ * `azd deploy` (infra/scripts/setup-database.sh, which also opens the firewall to this machine
+ * for the duration). Exit code: 0 done, 2 bad arguments, 1 failure.
+ */
+import { parseArgs } from 'node:util';
+import { consoleLog } from '../core/log.js';
+import { loadSettings } from '../core/settings.js';
+import { ALL_TABLES } from '../warehouse/catalog.js';
+import { SCHEMAS } from '../warehouse/ddl.js';
+import { APP_DATABASE_ROLES, APP_SCHEMA_GRANTS, grantAppAccessSql, IDENTITY_NAME_PATTERN, type CreateUserClause } from '../warehouse/mssql/appAccess.js';
+import { MssqlWarehouse } from '../warehouse/mssql/mssqlWarehouse.js';
+
+const USAGE = 'usage: npm run db:setup -- --server <name>.database.windows.net --database <name> --identity <managed identity name>';
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      database: { type: 'string' },
+      identity: { type: 'string' },
+      // a SQL Server without Entra (the test rig): create the user WITHOUT LOGIN
+      'without-login': { type: 'boolean', default: false },
+    },
+  });
+  const missing = (['server', 'database', 'identity'] as const).filter((k) => !values[k]);
+  if (missing.length) throw new UsageError(`missing --${missing.join(', --')}`);
+  const identity = values.identity!;
+  if (!IDENTITY_NAME_PATTERN.test(identity)) {
+    throw new UsageError(`--identity "${identity}" is not a managed identity name (3-128 letters, digits, hyphens, underscores)`);
+  }
+  const createUser: CreateUserClause = values['without-login'] ? 'WITHOUT LOGIN' : 'FROM EXTERNAL PROVIDER';
+  return { server: values.server!, database: values.database!, identity, createUser };
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  const log = consoleLog('[db:setup] ');
+  // The caller's own settings (SQL_AUTH, SQL_PORT, … for a test rig) apply; the target comes from the flags.
+  const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'mssql', SQL_SERVER: args.server, SQL_DATABASE: args.database });
+  log.info('connecting (a paused serverless database takes up to a minute to resume)', { server: args.server, database: args.database });
+  const warehouse = await MssqlWarehouse.open(settings, { log });
+  try {
+    log.info('warehouse bootstrapped', { schemas: SCHEMAS.length, tables: ALL_TABLES.length });
+    await warehouse.exec(grantAppAccessSql(args.createUser), { identity: args.identity });
+    log.info('app identity granted', {
+      user: args.identity,
+      roles: APP_DATABASE_ROLES,
+      grants: APP_SCHEMA_GRANTS.map((g) => `${g.permissions.join(', ')} ON SCHEMA::${g.schema}`),
+    });
+  } finally {
+    await warehouse.close();
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[db:setup] failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

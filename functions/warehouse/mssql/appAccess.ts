@@ -1,0 +1,84 @@
+/**
+ * What the function app's managed identity may do in Azure SQL, and the T-SQL that grants it.
+ *
+ * The app only reads and writes rows. Schema changes (the bootstrap: schemas, util functions,
+ * tables, added columns) run as the deployer, from `npm run db:setup`, which the azd hooks run
+ * after provisioning and before each deploy. At start-up the app runs the same bootstrap, which
+ * finds nothing to change and so needs no DDL right; should the schema be behind the code, it
+ * stops with `explainBootstrapFailure`'s message instead of a bare "permission denied".
+ */
+
+/** Fixed database roles the app identity joins: read and write rows in every schema. */
+export const APP_DATABASE_ROLES = ['db_datareader', 'db_datawriter'] as const;
+
+/**
+ * Schema grants on top: the SQL calls util's scalar functions (EXECUTE), and the start-up
+ * bootstrap compares their stored text with the code's to see there is nothing to alter
+ * (VIEW DEFINITION; without it the text reads as NULL and the app would try to alter them).
+ */
+export const APP_SCHEMA_GRANTS = [{ schema: 'util', permissions: ['EXECUTE', 'VIEW DEFINITION'] }] as const;
+
+/**
+ * A user-assigned managed identity's name as Azure allows it (3–128 letters, digits, hyphens and
+ * underscores, starting with a letter or digit). The name is bound as a parameter and quoted with
+ * QUOTENAME anyway; this rejects a wrong value early, with a clear message.
+ */
+export const IDENTITY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
+
+/**
+ * How the user is created. In Azure SQL the identity is an Entra principal found by its display
+ * name (`FROM EXTERNAL PROVIDER`); a plain SQL Server (the test rig) has no Entra, so tests create
+ * a user `WITHOUT LOGIN` and check the grants on it.
+ */
+export type CreateUserClause = 'FROM EXTERNAL PROVIDER' | 'WITHOUT LOGIN';
+
+/**
+ * One idempotent T-SQL batch taking `@identity`: creates the database user if it does not exist,
+ * adds it to the roles and grants the schema permissions. Re-running changes nothing.
+ */
+export function grantAppAccessSql(createUser: CreateUserClause = 'FROM EXTERNAL PROVIDER'): string {
+  const statements = [
+    ...APP_DATABASE_ROLES.map((role) => `N'ALTER ROLE ${role} ADD MEMBER ' + QUOTENAME(@user)`),
+    ...APP_SCHEMA_GRANTS.map((g) => `N'GRANT ${g.permissions.join(', ')} ON SCHEMA::${g.schema} TO ' + QUOTENAME(@user)`),
+  ];
+  return [
+    'DECLARE @user SYSNAME = @identity, @sql NVARCHAR(MAX);',
+    'IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = @user)',
+    'BEGIN',
+    `    SET @sql = N'CREATE USER ' + QUOTENAME(@user) + N' ${createUser}';`,
+    '    EXEC sys.sp_executesql @sql;',
+    'END',
+    ...statements.flatMap((s) => [`SET @sql = ${s};`, 'EXEC sys.sp_executesql @sql;']),
+  ].join('\n');
+}
+
+/** SQL Server's "permission denied" family: CREATE/ALTER denied (262), object (229, 230), schema (15151, 15247), ALTER ROLE (15150). */
+const PERMISSION_DENIED = new Set([229, 230, 262, 15150, 15151, 15247]);
+
+function sqlErrorNumber(err: unknown): number | undefined {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e && typeof e === 'object' && !seen.has(e); ) {
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    const info = o.info as Record<string, unknown> | undefined;
+    const n = [o.number, info?.number].find((x): x is number => typeof x === 'number');
+    if (n !== undefined) return n;
+    e = o.originalError ?? o.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The start-up bootstrap failed: when it is for want of a DDL right, say what that means and what
+ * to run; anything else is returned as it was.
+ */
+export function explainBootstrapFailure(err: unknown): unknown {
+  const number = sqlErrorNumber(err);
+  if (number === undefined || !PERMISSION_DENIED.has(number)) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new Error(
+    `The warehouse schema is behind this version of the code, and the app's identity may only read and write rows (SQL error ${number}: ${detail}). ` +
+      'Run `npm run db:setup` as the SQL admin (azd runs it before each deploy; README, "Deploy to Azure"), then retry.',
+    { cause: err },
+  );
+}
