@@ -1,0 +1,141 @@
+// The Flex Consumption plan and the function app: Node 22 on Linux, running as the user-assigned
+// identity for everything (host storage, the deployment package, App Insights, Key Vault, SQL).
+// No connection string with a key, no password: the settings below are addresses and names.
+param planName string
+param appName string
+param location string
+param tags object
+param identityName string
+param storageAccountName string
+param deploymentContainerName string
+param appInsightsName string
+param keyVaultName string
+param usageApiTokenSecretName string
+param sqlServerFqdn string
+param sqlDatabaseName string
+param usageApiBaseUrl string
+param usageStartDate string
+param maximumInstanceCount int
+param instanceMemoryMB int
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: identityName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: storageAccountName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+// Every setting the code reads (functions/core/settings.ts) except the local-only ones
+// (LOCAL_ONLY_SETTINGS there), plus the host's identity-based storage connection. The infra
+// contract test (tests/infra.test.ts) checks this list against the code; the README explains each.
+// Flex Consumption sets the runtime itself: no FUNCTIONS_WORKER_RUNTIME, WEBSITE_NODE_DEFAULT_VERSION
+// or WEBSITE_RUN_FROM_PACKAGE here.
+var appSettings = {
+  // host storage (timers' locks, keys, queue triggers) and the pipeline's blobs and queues, with the identity
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  // the identity DefaultAzureCredential uses for SQL
+  AZURE_CLIENT_ID: identity.properties.clientId
+
+  // telemetry: the host's logs and the pipeline's metrics and events, Entra-authenticated
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identity.properties.clientId}'
+
+  // the warehouse
+  WAREHOUSE_ENGINE: 'mssql'
+  SQL_SERVER: sqlServerFqdn
+  SQL_DATABASE: sqlDatabaseName
+  SQL_PORT: '1433'
+  SQL_AUTH: 'default'
+  SQL_ENCRYPT: 'true'
+  SQL_TRUST_SERVER_CERTIFICATE: 'false'
+  SQL_REQUEST_TIMEOUT_MS: '120000'
+
+  // the product usage API; the token is resolved from Key Vault by the platform
+  USAGE_API_BASE_URL: usageApiBaseUrl
+  USAGE_API_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${usageApiTokenSecretName})'
+  USAGE_API_PAGE_SIZE: '5000'
+  USAGE_API_TIMEOUT_MS: '30000'
+  USAGE_API_MAX_ATTEMPTS: '6'
+  USAGE_API_RETRY_BASE_MS: '500'
+  USAGE_API_RETRY_MAX_MS: '60000'
+  USAGE_FETCH_CONCURRENCY: '4'
+  USAGE_START_DATE: usageStartDate
+  USAGE_MAX_DATES_PER_RUN: '31'
+
+  // schedules (NCRONTAB, UTC: Linux plans have no time zone setting)
+  USAGE_INGEST_SCHEDULE: '0 0 2 * * *'
+  MONITOR_SCHEDULE: '0 15 * * * *'
+
+  // business rules and the transform
+  CHURN_INACTIVE_DAYS: '7'
+  CHURN_CONTACT_WINDOW_DAYS: '30'
+  // at least host.json's functionTimeout, so a live transform never loses its lease
+  TRANSFORM_LEASE_SECONDS: '1800'
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+resource app 'Microsoft.Web/sites@2024-11-01' = {
+  name: appName
+  location: location
+  // azd finds the app to deploy to by this tag (the service name in azure.yaml)
+  tags: union(tags, { 'azd-service-name': 'pipeline' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity, not a system-assigned one
+    keyVaultReferenceIdentity: identity.id
+    // Flex Consumption rejects the classic runtime properties (linuxFxVersion, alwaysOn, ftpsState, …):
+    // the runtime and scale live in functionAppConfig below
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+
+  resource settings 'config' = {
+    name: 'appsettings'
+    properties: appSettings
+  }
+}
+
+output name string = app.name
+output defaultHostName string = app.properties.defaultHostName
