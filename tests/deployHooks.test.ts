@@ -1,0 +1,137 @@
+/**
+ * The azd hooks (infra/scripts/*.sh) run for real, with stand-ins for the outside world on the
+ * PATH: `az`, `curl` and `npm` record how they were called. What matters: the SQL firewall is
+ * opened to this machine only for the run and closed again even when the setup fails, the setup
+ * gets the deployment's outputs, and the usage API token reaches Key Vault without ever being
+ * on a command line.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const SCRIPTS = path.resolve(import.meta.dirname, '../infra/scripts');
+
+const OUTPUTS = {
+  AZURE_RESOURCE_GROUP: 'rg-pipeline-dev',
+  AZURE_SQL_SERVER_NAME: 'sql-abc123',
+  AZURE_SQL_SERVER_FQDN: 'sql-abc123.database.windows.net',
+  AZURE_SQL_DATABASE_NAME: 'sqldb-pipeline',
+  AZURE_FUNCTION_IDENTITY_NAME: 'id-func-abc123',
+  AZURE_KEY_VAULT_NAME: 'kv-abc123',
+  AZURE_KEY_VAULT_USAGE_API_TOKEN_NAME: 'usage-api-token',
+};
+
+let bin: string;
+let log: string;
+
+/** A stand-in command: logs `name args…` (and, for `--file`, the file's content), then runs `body`. */
+function fake(name: string, body = 'exit 0'): void {
+  const file = path.join(bin, name);
+  writeFileSync(
+    file,
+    `#!/bin/sh
+printf '%s\\n' "${name} $*" >> "${log}"
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--file" ]; then printf 'file content: %s\\n' "$(cat "$a")" >> "${log}"; fi
+  prev="$a"
+done
+${body}
+`,
+  );
+  chmodSync(file, 0o755);
+}
+
+function run(script: string, env: Record<string, string> = {}) {
+  const result = spawnSync('sh', [path.join(SCRIPTS, script)], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: bin, ...OUTPUTS, ...env },
+    encoding: 'utf8',
+  });
+  const calls = readFileSync(log, { encoding: 'utf8', flag: 'a+' }).trim().split('\n').map((c) => c.trimEnd()).filter(Boolean);
+  return { status: result.status, stderr: result.stderr, stdout: result.stdout, calls };
+}
+
+beforeEach(() => {
+  bin = mkdtempSync(path.join(os.tmpdir(), 'hooks-'));
+  log = path.join(bin, 'calls.log');
+  fake('curl', 'echo 203.0.113.7');
+  fake('hostname', 'echo build-agent.local');
+  fake('az');
+  fake('npm');
+});
+
+afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+describe('setup-database.sh', () => {
+  it('opens the firewall to this machine, sets up the database with the outputs, closes the firewall', () => {
+    const { status, calls } = run('setup-database.sh');
+    expect(status).toBe(0);
+    expect(calls).toEqual([
+      'curl -fsS --max-time 10 https://api.ipify.org',
+      'hostname',
+      'az sql server firewall-rule create --resource-group rg-pipeline-dev --server sql-abc123 --name db-setup-build-agentlocal --start-ip-address 203.0.113.7 --end-ip-address 203.0.113.7 --output none',
+      'npm run --silent db:setup -- --server sql-abc123.database.windows.net --database sqldb-pipeline --identity id-func-abc123',
+      'az sql server firewall-rule delete --resource-group rg-pipeline-dev --server sql-abc123 --name db-setup-build-agentlocal --output none',
+    ]);
+  });
+
+  it('closes the firewall again when the setup fails, and fails', () => {
+    fake('npm', 'exit 1');
+    const { status, calls } = run('setup-database.sh');
+    expect(status).not.toBe(0);
+    expect(calls.at(-1)).toMatch(/^az sql server firewall-rule delete .* --name db-setup-build-agentlocal/);
+  });
+
+  it('refuses to start without the deployment outputs, touching nothing', () => {
+    const { status, stderr, calls } = run('setup-database.sh', { AZURE_SQL_SERVER_NAME: '' });
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/AZURE_SQL_SERVER_NAME.*not set: run from azd, or export the deployment outputs/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses an address that is not an IPv4 address (a proxy answering with a page)', () => {
+    fake('curl', 'echo "<html>blocked</html>"');
+    const { status, stderr, calls } = run('setup-database.sh');
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/could not tell this machine's public IPv4 address/);
+    expect(calls.some((c) => c.startsWith('az '))).toBe(false);
+  });
+
+  it('takes the address from SQL_CLIENT_IP when given', () => {
+    const { status, calls } = run('setup-database.sh', { SQL_CLIENT_IP: '198.51.100.4' });
+    expect(status).toBe(0);
+    expect(calls.some((c) => c.startsWith('curl'))).toBe(false);
+    expect(calls).toContainEqual(expect.stringMatching(/firewall-rule create .* --start-ip-address 198\.51\.100\.4 --end-ip-address 198\.51\.100\.4/));
+  });
+});
+
+describe('postprovision.sh', () => {
+  it('stores USAGE_API_TOKEN in Key Vault through a file, never on a command line, when the vault lacks it', () => {
+    // `az keyvault secret show` fails: the secret does not exist yet
+    fake('az', 'case "$*" in *"secret show"*) exit 3 ;; esac; exit 0');
+    const token = 'tok_live_4f9a8b';
+    const { status, calls, stdout } = run('postprovision.sh', { USAGE_API_TOKEN: token });
+    expect(status).toBe(0);
+    expect(calls.filter((c) => c.startsWith('npm run'))).toHaveLength(1);
+    const set = calls.findIndex((c) => c.startsWith('az keyvault secret set'));
+    expect(calls[set]).toMatch(/--vault-name kv-abc123 --name usage-api-token --file \S+ --encoding utf-8/);
+    expect(calls[set + 1]).toBe(`file content: ${token}`);
+    expect(calls.filter((c) => !c.startsWith('file content:')).join('\n')).not.toContain(token);
+    expect(stdout).toContain('stored the usage API token in Key Vault');
+  });
+
+  it('never overwrites a token the vault already holds', () => {
+    const { status, calls } = run('postprovision.sh', { USAGE_API_TOKEN: 'tok_other' });
+    expect(status).toBe(0);
+    expect(calls.some((c) => c.startsWith('az keyvault secret set'))).toBe(false);
+  });
+
+  it('says how to set the token when there is none', () => {
+    fake('az', 'case "$*" in *"secret show"*) exit 3 ;; esac; exit 0');
+    const { status, stderr } = run('postprovision.sh');
+    expect(status).toBe(0);
+    expect(stderr).toContain('az keyvault secret set --vault-name kv-abc123 --name usage-api-token --file <file holding the token>');
+  });
+});
