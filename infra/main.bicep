@@ -33,6 +33,9 @@ param usageApiBaseUrl string = ''
 @description('First activity date (YYYY-MM-DD) the usage pull fetches when it has never run. Empty: yesterday.')
 param usageStartDate string = ''
 
+@description('NCRONTAB (UTC) of the monitor: source freshness and poison queues. Every 6 hours by default, not hourly as locally: each check wakes the serverless database, which would then never pause. Freshness thresholds are a day or more.')
+param monitorSchedule string = '0 15 */6 * * *'
+
 @minValue(1)
 @maxValue(1000)
 @description('Flex Consumption: most instances each function group scales out to. It bounds the connections to Azure SQL (up to 4 per instance) and the load on the usage API.')
@@ -165,6 +168,7 @@ module functionApp 'modules/functionApp.bicep' = {
     sqlDatabaseName: sql.outputs.databaseName
     usageApiBaseUrl: usageApiBaseUrl
     usageStartDate: usageStartDate
+    monitorSchedule: monitorSchedule
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
   }

@@ -78,15 +78,18 @@ customEvents
   {
     name: 'source-stale'
     displayName: 'Pipeline: a source is past its freshness limit'
-    description: 'The hourly monitor found a source whose newest data is older than its error threshold (declared in its source contract). Check whether files still arrive in landing (CRM) or the usage pull runs and succeeds (usage); `GET ops/freshness` shows every source\'s lag.'
+    description: 'The monitor\'s latest check found a source whose newest data is older than its error threshold (declared in its source contract). Check whether files still arrive in landing (CRM) or the usage pull runs and succeeds (usage); `GET ops/freshness` shows every source\'s lag. The alert resolves at the first check that passes.'
     severity: 2
     evaluationFrequency: 'PT1H'
-    windowSize: 'PT2H'
+    // the monitor runs every few hours: judge each source by its latest check of the past day
+    windowSize: 'P1D'
     query: '''
-customEvents
-| where name == "pipeline.source_stale"
-| where tostring(customDimensions.status) == "error"
-| summarize stale = count() by source = tostring(customDimensions.source)
+customMetrics
+| where name == "pipeline.freshness.lag_hours"
+| extend source = tostring(customDimensions.source), status = tostring(customDimensions.status)
+| summarize arg_max(timestamp, status) by source
+| where status == "error"
+| summarize stale = count() by source
 '''
     timeAggregation: 'Total'
     measure: 'stale'
@@ -97,14 +100,17 @@ customEvents
   {
     name: 'poison-messages'
     displayName: 'Pipeline: messages waiting in a poison queue'
-    description: 'A queue message failed on every attempt and waits in landing-events-poison or transform-requests-poison. The message names the file or the dates; fix the cause, then replay the file (`POST ops/replay`) or re-run the dates (`POST ops/rerun`) and delete the poison message. The alert resolves when the queue is empty.'
+    description: 'A queue message failed on every attempt and waits in landing-events-poison or transform-requests-poison. The message names the file or the dates; fix the cause, then replay the file (`POST ops/replay`) or re-run the dates (`POST ops/rerun`) and delete the poison message. The alert resolves at the first check that finds the queue empty.'
     severity: 2
     evaluationFrequency: 'PT1H'
-    windowSize: 'PT2H'
+    // a gauge measured by the monitor: each queue's latest measurement of the past day decides
+    windowSize: 'P1D'
     query: '''
 customMetrics
 | where name == "pipeline.queue.poison_messages"
-| summarize waiting = max(value) by queue = tostring(customDimensions.queue)
+| extend queue = tostring(customDimensions.queue)
+| summarize arg_max(timestamp, value) by queue
+| project queue, waiting = value
 '''
     timeAggregation: 'Maximum'
     measure: 'waiting'
@@ -113,14 +119,14 @@ customMetrics
     threshold: 0
   }
   {
-    // The monitor runs hourly: three hours without it means the app is not running at all (not
-    // deployed, stopped, failing to start), which no other alert can see.
+    // The monitor runs every 6 hours (monitorSchedule): a day without it means the app is not
+    // running at all (not deployed, stopped, failing to start), which no other alert can see.
     name: 'pipeline-silent'
-    displayName: 'Pipeline: the monitor has not run for 3 hours'
-    description: 'No freshness check finished in 3 hours, so the function app is stopped, not deployed, or failing at start-up. Check the app in the portal (Overview, Log stream) and the function failures alert.'
+    displayName: 'Pipeline: the monitor has not run for a day'
+    description: 'No freshness check finished in 24 hours, so the function app is stopped, not deployed, or failing at start-up (or MONITOR_SCHEDULE was changed to less than daily). Check the app in the portal (Overview, Log stream) and the function failures alert.'
     severity: 1
     evaluationFrequency: 'PT1H'
-    windowSize: 'PT3H'
+    windowSize: 'P1D'
     query: '''
 customEvents
 | where name == "pipeline.run_finished"

@@ -15,6 +15,7 @@ param sqlServerFqdn string
 param sqlDatabaseName string
 param usageApiBaseUrl string
 param usageStartDate string
+param monitorSchedule string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -74,7 +75,7 @@ var appSettings = {
 
   // schedules (NCRONTAB, UTC: Linux plans have no time zone setting)
   USAGE_INGEST_SCHEDULE: '0 0 2 * * *'
-  MONITOR_SCHEDULE: '0 15 * * * *'
+  MONITOR_SCHEDULE: monitorSchedule
 
   // business rules and the transform
   CHURN_INACTIVE_DAYS: '7'

@@ -439,7 +439,7 @@ export function checkMonitoring(t: Templates): string[] {
   const needs: [string, (q: string) => boolean][] = [
     ['function failures', (q) => /^\s*requests\b/.test(q) && /success\s*==\s*false/.test(q)],
     ['a failed pipeline run', (q) => q.includes(`"${EVENTS.runFinished}"`) && /status\)\s*==\s*"failed"/.test(q)],
-    ['a source past its freshness limit', (q) => q.includes(`"${EVENTS.sourceStale}"`)],
+    ['a source past its freshness limit', (q) => (q.includes(`"${METRICS.freshnessLag}"`) || q.includes(`"${EVENTS.sourceStale}"`)) && /"error"/.test(q)],
     ['poison messages', (q) => q.includes(`"${METRICS.poisonMessages}"`)],
   ];
   for (const [what, matches] of needs) if (!queries.some(matches)) problems.push(`infra/modules/alerts.bicep: no alert rule for ${what}`);
