@@ -21,6 +21,7 @@ import { OPERATION_NAMES, runOperation, type OperationName } from '../ops/operat
 import { LocalHost } from './localHost.js';
 import { readLocalApiProfile } from './localApiProfile.js';
 import { startUsageApiServer, type UsageApiServer } from './usageApiServer.js';
+import { parseCommandLine } from './cli.js';
 
 const USAGE = `usage: npm run ops -- <${OPERATION_NAMES.join('|')}> [--flags]   (see functions/local/ops.ts or the README)`;
 
@@ -72,13 +73,8 @@ function parse(argv: string[]): { name: OperationName; input: Record<string, str
 class UsageError extends Error {}
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommandLine(parse, USAGE);
+  if (!args) return 2;
   const dir = path.resolve(process.env.PIPELINE_LOCAL_DIR ?? '.local');
   // A backfill needs the usage API: without a configured one, the local stand-in `npm start` uses.
   let api: UsageApiServer | undefined;

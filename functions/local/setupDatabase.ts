@@ -17,6 +17,7 @@ import { ALL_TABLES } from '../warehouse/catalog.js';
 import { SCHEMAS } from '../warehouse/ddl.js';
 import { APP_DATABASE_ROLES, APP_SCHEMA_GRANTS, grantAppAccessSql, IDENTITY_NAME_PATTERN, type CreateUserClause } from '../warehouse/mssql/appAccess.js';
 import { MssqlWarehouse } from '../warehouse/mssql/mssqlWarehouse.js';
+import { parseCommandLine } from './cli.js';
 
 const USAGE = 'usage: npm run db:setup -- --server <name>.database.windows.net --database <name> --identity <managed identity name>';
 
@@ -44,13 +45,8 @@ function parse(argv: string[]) {
 }
 
 async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommandLine(parse, USAGE);
+  if (!args) return 2;
   const log = consoleLog('[db:setup] ');
   // The caller's own settings (SQL_AUTH, SQL_PORT, … for a test rig) apply; the target comes from the flags.
   const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'mssql', SQL_SERVER: args.server, SQL_DATABASE: args.database });
