@@ -199,6 +199,11 @@ describe('infrastructure contract', () => {
       expect(problems).toEqual(['infra/modules/eventGrid.bicep: the subscription does not deliver to landingEventsQueueName']);
     });
 
+    it('a resource without the tags', () => {
+      const problems = checkInfraContract(withoutLine('infra/modules/keyVault.bicep', /^\s*tags: tags$/));
+      expect(problems).toEqual([expect.stringMatching(/^infra\/modules\/keyVault\.bicep:\d+: resource vault has no tags$/)]);
+    });
+
     it('a parameter azd or az does not give, an azd service the app is not tagged with', () => {
       expect(checkInfraContract(withEdit('infra/main.bicep', (t) => t.replace("param alertEmail string = ''", 'param alertEmail string\nparam costCentre string')))).toEqual([
         'infra/main.parameters.json: required parameter costCentre is not given',

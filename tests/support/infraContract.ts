@@ -500,6 +500,14 @@ export function checkDeploymentWiring(t: Templates): string[] {
     for (const p of given) if (!names.has(p)) problems.push(`${file}: parameter ${p} is not declared in main.bicep`);
     for (const p of declared) if (p.value === undefined && !given.includes(p.name)) problems.push(`${file}: required parameter ${p.name} is not given`);
   }
+  // every top-level resource carries the tags (child resources and role assignments cannot)
+  for (const file of bicepFiles(t)) {
+    for (const r of file.resources()) {
+      if (r.existing || !r.apiVersion || r.type.split('/').length !== 2 || r.type === 'Microsoft.Authorization/roleAssignments') continue;
+      const body = r.body.trim().startsWith('{') ? r.body : (/:\s*(\{[\s\S]*\})\s*\]$/.exec(r.body)?.[1] ?? '{}');
+      if (!/^\s*tags\s*:/m.test(body)) problems.push(`${file.file}:${r.line}: resource ${r.symbol} has no tags`);
+    }
+  }
   if (t.has('infra/main.bicepparam')) problems.push('infra/main.bicepparam: azd would use it instead of main.parameters.json; keep the az parameters in main.az.bicepparam');
   if (!/^using '\.\/main\.bicep'/m.test(t.get('infra/main.az.bicepparam') ?? '')) problems.push("infra/main.az.bicepparam: must start with using './main.bicep'");
 
