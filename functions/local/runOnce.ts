@@ -7,6 +7,7 @@
  *   npm start -- --companies 200 --days 60 --seed 7
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, toIsoDate } from '../core/dates.js';
@@ -62,6 +63,9 @@ async function main(): Promise<void> {
     const sample = crmSampleCsv({ seed, companies, days, endDate: yesterday });
     const crmPath = `crm_company_daily/crm_export_seed${seed}_${companies}x${days}.csv`;
     await host.upload(crmPath, sample.csv);
+    // a copy on disk too: a file to upload to a deployed pipeline (README, "The first upload")
+    await mkdir(path.join(dir, 'samples'), { recursive: true });
+    await writeFile(path.join(dir, 'samples', path.basename(crmPath)), sample.csv);
     await host.drainQueue('landingEvents');
 
     console.log('\n[2/4] Timer → usage ingest (API → bronze, one blob per activity date)');
