@@ -159,6 +159,15 @@ function bicep(t: Templates, file: string): Bicep {
   return new Bicep(file, text);
 }
 
+/** A resource body's object, whether a plain `{…}` or a loop `[for … : {…}]`. */
+function bodyObject(r: ResourceDecl): string {
+  const body = r.body.trim();
+  if (body.startsWith('{')) return body;
+  const m = /^\[\s*for\s[\s\S]*?:\s*(\{[\s\S]*\})\s*\]$/.exec(body);
+  if (!m) throw new Error(`cannot read the body of resource ${r.symbol}`);
+  return m[1]!;
+}
+
 const isoDuration = (text: string) => {
   const m = /^(\d+):(\d{2}):(\d{2})$/.exec(text);
   return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
@@ -504,8 +513,7 @@ export function checkDeploymentWiring(t: Templates): string[] {
   for (const file of bicepFiles(t)) {
     for (const r of file.resources()) {
       if (r.existing || !r.apiVersion || r.type.split('/').length !== 2 || r.type === 'Microsoft.Authorization/roleAssignments') continue;
-      const body = r.body.trim().startsWith('{') ? r.body : (/:\s*(\{[\s\S]*\})\s*\]$/.exec(r.body)?.[1] ?? '{}');
-      if (!/^\s*tags\s*:/m.test(body)) problems.push(`${file.file}:${r.line}: resource ${r.symbol} has no tags`);
+      if (!/^\s*tags\s*:/m.test(bodyObject(r))) problems.push(`${file.file}:${r.line}: resource ${r.symbol} has no tags`);
     }
   }
   if (t.has('infra/main.bicepparam')) problems.push('infra/main.bicepparam: azd would use it instead of main.parameters.json; keep the az parameters in main.az.bicepparam');

@@ -1,3 +1,5 @@
+import { sqlErrorNumber } from './sqlErrors.js';
+
 /**
  * What the function app's managed identity may do in Azure SQL, and the T-SQL that grants it.
  *
@@ -54,19 +56,6 @@ export function grantAppAccessSql(createUser: CreateUserClause = 'FROM EXTERNAL 
 
 /** SQL Server's "permission denied" family: CREATE/ALTER denied (262), object (229, 230), schema (15151, 15247), ALTER ROLE (15150). */
 const PERMISSION_DENIED = new Set([229, 230, 262, 15150, 15151, 15247]);
-
-function sqlErrorNumber(err: unknown): number | undefined {
-  const seen = new Set<unknown>();
-  for (let e: unknown = err; e && typeof e === 'object' && !seen.has(e); ) {
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    const info = o.info as Record<string, unknown> | undefined;
-    const n = [o.number, info?.number].find((x): x is number => typeof x === 'number');
-    if (n !== undefined) return n;
-    e = o.originalError ?? o.cause;
-  }
-  return undefined;
-}
 
 /**
  * The start-up bootstrap failed: when it is for want of a DDL right, say what that means and what

@@ -25,6 +25,7 @@ import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
 import { bootstrapBatches } from '../ddl.js';
 import { explainBootstrapFailure } from './appAccess.js';
+import { sqlErrorNumber } from './sqlErrors.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 import { Mutex } from '../../core/mutex.js';
 
@@ -84,8 +85,7 @@ export function isTransientSqlError(err: unknown, loginErrorNumber?: LoginErrorL
 function errorSummary(err: unknown): { number?: number; code?: string; name?: string } {
   const o = (err ?? {}) as Record<string, unknown>;
   const orig = (o.originalError ?? {}) as Record<string, unknown>;
-  const info = (orig.info ?? o.info ?? {}) as Record<string, unknown>;
-  const number = [o.number, info.number].find((n): n is number => typeof n === 'number');
+  const number = sqlErrorNumber(err);
   const code = [o.code, orig.code].find((c): c is string => typeof c === 'string');
   const name = typeof o.name === 'string' ? o.name : undefined;
   return { ...(number !== undefined ? { number } : {}), ...(code ? { code } : {}), ...(name ? { name } : {}) };
