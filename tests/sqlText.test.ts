@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillIntegerSlots, parameterNames, splitBatches, splitStatements, toDuckDbParameters } from '../functions/warehouse/sqlText.js';
+import { parameterNames, splitBatches, splitStatements, toDuckDbParameters } from '../functions/warehouse/sqlText.js';
 
 describe('portable SQL text', () => {
   it('rewrites @params outside strings, quoted identifiers and comments', () => {
@@ -15,12 +15,5 @@ describe('portable SQL text', () => {
 
   it('splits T-SQL batches at GO lines', () => {
     expect(splitBatches('CREATE A\nGO\n  go  \nCREATE B\nGOTO x')).toEqual(['CREATE A', 'CREATE B\nGOTO x']);
-  });
-
-  it('fills integer slots and refuses anything else', () => {
-    expect(fillIntegerSlots('ROWS BETWEEN {{n}} PRECEDING', { n: 6 })).toBe('ROWS BETWEEN 6 PRECEDING');
-    expect(() => fillIntegerSlots('{{n}}', {})).toThrow(/no value/);
-    expect(() => fillIntegerSlots('{{n}}', { n: -1 })).toThrow(/non-negative integer/);
-    expect(() => fillIntegerSlots('{{n}}', { n: 1.5 })).toThrow(/non-negative integer/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `npm run sql:print [-- --engine mssql|duckdb]` (default mssql): prints, for a DBA to review,
- * the exact SQL the pipeline runs on that engine: the bootstrap batches (schemas, util functions,
- * tables), then every model's statements in build order, with integer slots filled from the
+ * the exact SQL the pipeline runs on that engine: the bootstrap batches (schemas, tables), then
+ * every model's statements in build order, with macros expanded and integer slots filled from the
  * current settings. Nothing connects to a database.
  *
  * For T-SQL, each batch / statement is followed by a `GO` line, so the script reads (and runs in
@@ -51,8 +51,8 @@ export function renderSqlScript(engine: EngineName, settings: Settings): string 
   if (engine === 'mssql') {
     out.push(
       '-- The engine runs these batches in one transaction holding the application lock',
-      "-- 'company-activity-pipeline:bootstrap' (sp_getapplock), and skips a util function whose stored",
-      '-- definition already equals its batch.',
+      "-- 'company-activity-pipeline:bootstrap' (sp_getapplock); each batch is guarded, so on a current",
+      '-- schema nothing runs that needs a DDL right.',
     );
   }
   out.push('');

@@ -3,7 +3,7 @@
  *
  * Run as the Azure SQL Entra admin (your `az login` / `azd auth login`; the deployer is the admin
  * the templates set). It:
- *   1. bootstraps the warehouse: schemas, util functions, tables, columns added since;
+ *   1. bootstraps the warehouse: schemas, tables, columns added since;
  *   2. creates the database user for the function app's managed identity (FROM EXTERNAL PROVIDER)
  *      and grants it the least the pipeline needs (functions/warehouse/mssql/appAccess.ts).
  * Both steps are idempotent. The azd hooks run this after `azd provision` and before each

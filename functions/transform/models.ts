@@ -13,7 +13,8 @@ import { test, type DataTest } from '../quality/dataTests.js';
 import { ISO_COUNTRY_CODES } from '../quality/referenceData.js';
 import { TABLES, type TableDef } from '../warehouse/catalog.js';
 import { enforcesKey, SQL_DIR } from '../warehouse/ddl.js';
-import { fillIntegerSlots, splitStatements } from '../warehouse/sqlText.js';
+import { renderSql } from '../warehouse/macros.js';
+import { splitStatements } from '../warehouse/sqlText.js';
 import type { EngineName } from '../warehouse/warehouse.js';
 
 /** Date ranges of new input per source, as found by the load step and the requests. */
@@ -136,8 +137,8 @@ export function insertsRows(statement: string): boolean {
   return /^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i.test(statement);
 }
 
-/** The model's statements, exactly as they will run (slots filled, split one per statement). */
+/** The model's statements, exactly as they will run (macros expanded, slots filled, one per statement). */
 export function renderModelSql(model: ModelDef, engine: EngineName, settings: Settings): string[] {
   const text = readFileSync(modelSqlPath(model, engine), 'utf8');
-  return splitStatements(fillIntegerSlots(text, integerSlots(settings)));
+  return splitStatements(renderSql(text, engine, integerSlots(settings)));
 }

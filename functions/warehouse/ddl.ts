@@ -1,20 +1,22 @@
 /**
  * DDL for both engines, generated from the table catalogue, and the bootstrap script (schemas,
- * util functions, tables). `npm run sql:print` shows the T-SQL for a DBA to review.
+ * tables, added columns). `npm run sql:print` shows the T-SQL for a DBA to review. There are no
+ * functions to create: engine differences are macros expanded when a model is rendered
+ * (`macros.ts`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TABLES, type LogicalType, type TableDef } from './catalog.js';
 import type { EngineName } from './warehouse.js';
 
-export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops', 'util'] as const;
+export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops'] as const;
 
 /** The `sql/` folder: two levels up from this file in the source tree, three from `dist/`. */
 export const SQL_DIR = ((): string => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [path.resolve(here, '../../sql'), path.resolve(here, '../../../sql')];
-  return candidates.find((dir) => existsSync(path.join(dir, 'util'))) ?? candidates[0]!;
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
 })();
 
 export function columnType(engine: EngineName, t: LogicalType): string {
@@ -75,22 +77,10 @@ export function createSchemaSql(engine: EngineName, schema: string): string {
   return `IF SCHEMA_ID(N'${schema}') IS NULL EXEC(N'CREATE SCHEMA ${schema}')`;
 }
 
-/** The engine's util functions: the only place the two dialects differ in text. */
-export function utilFunctionsSql(engine: EngineName): string {
-  return readFileSync(path.join(SQL_DIR, 'util', `${engine}.sql`), 'utf8');
-}
-
-/**
- * The bootstrap as a list of batches, in order. DuckDB batches are single statements; T-SQL
- * batches are what would be separated by `GO` (CREATE FUNCTION must stand alone).
- */
+/** The bootstrap as a list of single-statement batches, in order; each is idempotent. */
 export function bootstrapBatches(engine: EngineName, tables: TableDef[] = ALL_TABLES): string[] {
   return [
     ...SCHEMAS.map((s) => createSchemaSql(engine, s)),
-    ...utilFunctionsSql(engine)
-      .split(/^\s*GO\s*$/im)
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0),
     ...tables.map((t) => createTableSql(engine, t)),
     ...tables.flatMap((t) => addLaterColumnsSql(engine, t)),
   ];

@@ -1,6 +1,7 @@
 /**
- * Small, careful text operations on the portable SQL: find parameters, split statements and fill
- * integer template slots, all while skipping string literals, quoted identifiers and comments.
+ * Small, careful text operations on the portable SQL: render templates (macros and integer slots),
+ * find parameters, split statements, all while skipping string literals, quoted identifiers and
+ * comments.
  */
 
 type Segment = { code: boolean; text: string };
@@ -10,40 +11,18 @@ function segments(sql: string): Segment[] {
   const out: Segment[] = [];
   let i = 0;
   let codeStart = 0;
-  const pushCode = (end: number) => {
-    if (end > codeStart) out.push({ code: true, text: sql.slice(codeStart, end) });
-  };
   while (i < sql.length) {
-    const c = sql[i];
-    const next = sql[i + 1];
-    let end = -1;
-    if (c === "'" || c === '"' || c === '[') {
-      const close = c === '[' ? ']' : c;
-      end = i + 1;
-      while (end < sql.length) {
-        if (sql[end] === close) {
-          if (sql[end + 1] === close) end += 2; // doubled quote escapes itself
-          else break;
-        } else end++;
-      }
-      end = Math.min(end + 1, sql.length);
-    } else if (c === '-' && next === '-') {
-      end = sql.indexOf('\n', i);
-      end = end === -1 ? sql.length : end;
-    } else if (c === '/' && next === '*') {
-      end = sql.indexOf('*/', i + 2);
-      end = end === -1 ? sql.length : end + 2;
-    }
+    const end = nonCodeEnd(sql, i);
     if (end === -1) {
       i++;
       continue;
     }
-    pushCode(i);
+    if (i > codeStart) out.push({ code: true, text: sql.slice(codeStart, i) });
     out.push({ code: false, text: sql.slice(i, end) });
     i = end;
     codeStart = end;
   }
-  pushCode(sql.length);
+  if (sql.length > codeStart) out.push({ code: true, text: sql.slice(codeStart) });
   return out;
 }
 
@@ -97,16 +76,166 @@ function hasCode(sql: string): boolean {
   return segments(sql).some((s) => s.code && s.text.trim().length > 0);
 }
 
+/** The end (exclusive) of the string literal, quoted identifier or comment starting at `i`, or -1. */
+function nonCodeEnd(sql: string, i: number): number {
+  const c = sql[i];
+  const next = sql[i + 1];
+  if (c === "'" || c === '"' || c === '[') {
+    const close = c === '[' ? ']' : c;
+    let end = i + 1;
+    while (end < sql.length) {
+      if (sql[end] === close) {
+        if (sql[end + 1] === close) end += 2;
+        else break;
+      } else end++;
+    }
+    return Math.min(end + 1, sql.length);
+  }
+  if (c === '-' && next === '-') {
+    const end = sql.indexOf('\n', i);
+    return end === -1 ? sql.length : end;
+  }
+  if (c === '/' && next === '*') {
+    const end = sql.indexOf('*/', i + 2);
+    return end === -1 ? sql.length : end + 2;
+  }
+  return -1;
+}
+
+/** The index of the `close` that balances the `open` just before `from`, skipping strings and comments. */
+function matching(sql: string, from: number, open: string, close: string, what: string): number {
+  let depth = 1;
+  let i = from;
+  while (i < sql.length) {
+    const skip = nonCodeEnd(sql, i);
+    if (skip !== -1) {
+      i = skip;
+      continue;
+    }
+    if (sql.startsWith(open, i)) {
+      depth++;
+      i += open.length;
+    } else if (sql.startsWith(close, i)) {
+      if (--depth === 0) return i;
+      i += close.length;
+    } else i++;
+  }
+  throw new Error(`SQL template: ${what} opened at offset ${from - open.length} is never closed`);
+}
+
+/** Splits a macro's argument list at top-level commas. */
+function splitArguments(text: string): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const skip = nonCodeEnd(text, i);
+    if (skip !== -1) {
+      i = skip;
+      continue;
+    }
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+    i++;
+  }
+  const last = text.slice(start).trim();
+  if (last.length > 0 || args.length > 0) args.push(last);
+  return args;
+}
+
+export interface TemplateValues {
+  /** Expands `name(args…)`; `isMacro` says which names are macros. */
+  macro: { isMacro(name: string): boolean; expand(name: string, args: string[]): string };
+  /** Values of `{{ name }}` slots: integers only (see `renderTemplate`). */
+  slots: Record<string, number>;
+}
+
+/** Expands every macro call in an expression (inside `{{ … }}`), innermost arguments first. */
+function expandCalls(text: string, values: TemplateValues): string {
+  let out = '';
+  let i = 0;
+  const ident = /[A-Za-z_][A-Za-z0-9_]*/y;
+  while (i < text.length) {
+    const skip = nonCodeEnd(text, i);
+    if (skip !== -1) {
+      out += text.slice(i, skip);
+      i = skip;
+      continue;
+    }
+    ident.lastIndex = i;
+    const m = /[A-Za-z_]/.test(text[i]!) && (i === 0 || !/[A-Za-z0-9_.@$]/.test(text[i - 1]!)) ? ident.exec(text) : null;
+    if (!m) {
+      out += text[i];
+      i++;
+      continue;
+    }
+    const name = m[0];
+    let j = i + name.length;
+    while (j < text.length && /\s/.test(text[j]!)) j++;
+    if (text[j] === '(' && values.macro.isMacro(name)) {
+      const close = matching(text, j + 1, '(', ')', `${name}(`);
+      const args = splitArguments(text.slice(j + 1, close)).map((a) => expandCalls(a, values));
+      out += values.macro.expand(name, args);
+      i = close + 1;
+    } else {
+      out += name;
+      i += name.length;
+    }
+  }
+  return out;
+}
+
 /**
- * Fills `{{name}}` slots with integers. Only used where SQL cannot take a parameter (window
- * frame offsets must be literals on both engines); the values come from validated settings,
- * never from input, and must be non-negative integers.
+ * Renders a model's template text for one engine:
+ * - `{{ macro(args…) }}`: the macro's native text (`warehouse/macros.ts`); inside the braces every
+ *   call to a macro name is a macro, so they nest: `{{ add_days(month_start(d), -1) }}`;
+ * - `{{ name }}`: an integer slot, for what SQL cannot take as a parameter (window frame offsets
+ *   must be literals on both engines). Values come from validated settings, never from input, and
+ *   must be non-negative integers.
+ * Strings and comments are left as they are.
  */
-export function fillIntegerSlots(sql: string, values: Record<string, number>): string {
-  return sql.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
-    const v = values[name];
-    if (v === undefined) throw new Error(`SQL template slot {{${name}}} has no value`);
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`SQL template slot {{${name}}} must be a non-negative integer, got ${v}`);
-    return String(v);
-  });
+export function renderTemplate(sql: string, values: TemplateValues): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const skip = nonCodeEnd(sql, i);
+    if (skip !== -1) {
+      out += sql.slice(i, skip);
+      i = skip;
+      continue;
+    }
+    if (!sql.startsWith('{{', i)) {
+      out += sql[i];
+      i++;
+      continue;
+    }
+    const close = matching(sql, i + 2, '{{', '}}', '{{');
+    const inner = sql.slice(i + 2, close).trim();
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner)) {
+      const v = values.slots[inner];
+      if (v === undefined) throw new Error(`SQL template slot {{${inner}}} has no value`);
+      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`SQL template slot {{${inner}}} must be a non-negative integer, got ${v}`);
+      out += String(v);
+    } else {
+      // the braces hold one macro call (its arguments may call more): a typo is an error, not SQL
+      const call = /^([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(inner);
+      if (!call) throw new Error(`SQL template {{ ${inner} }}: expected a macro call or an integer slot name`);
+      if (!values.macro.isMacro(call[1]!)) {
+        values.macro.expand(call[1]!, []); // the expander names the known macros
+        throw new Error(`unknown SQL macro ${call[1]}()`);
+      }
+      if (matching(inner, call[0].length, '(', ')', `${call[1]}(`) !== inner.length - 1) {
+        throw new Error(`SQL template {{ ${inner} }}: expected one macro call, found text after its closing parenthesis`);
+      }
+      out += expandCalls(inner, values);
+    }
+    i = close + 2;
+  }
+  return out;
 }

@@ -31,7 +31,7 @@ grid AS (
     JOIN silver.dim_calendar cal ON cal.calendar_date >= f.first_date
     CROSS JOIN last_ingested li
     WHERE cal.calendar_date <= li.last_date
-      AND cal.calendar_date BETWEEN util.add_days(CAST(@date_from AS DATE), 0 - @lookback_days) AND CAST(@date_to AS DATE)
+      AND cal.calendar_date BETWEEN {{ add_days(@date_from, 0 - @lookback_days) }} AND CAST(@date_to AS DATE)
 ),
 
 daily AS (
@@ -76,7 +76,7 @@ SELECT
     r.events_7d,
     CASE
         WHEN r.active_users_churn_window = 0
-         AND (c.last_contact_at IS NULL OR c.last_contact_at < util.add_days(r.activity_date, 0 - @contact_window_days))
+         AND (c.last_contact_at IS NULL OR c.last_contact_at < {{ add_days(r.activity_date, 0 - @contact_window_days) }})
         THEN 1 ELSE 0
     END AS is_churn_risk
 FROM rolling r

@@ -74,7 +74,7 @@ SELECT
     company_name,
     country,
     industry_tag,
-    CAST(last_contact_at AS datetime2) AS last_contact_at,
+    {{ to_timestamp(last_contact_at) }} AS last_contact_at,
     valid_from,
     COALESCE(next_valid_from, CAST('9999-12-31' AS DATE)) AS valid_to,
     CASE WHEN next_valid_from IS NULL THEN 1 ELSE 0 END AS is_current,

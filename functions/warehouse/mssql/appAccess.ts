@@ -3,8 +3,8 @@ import { sqlErrorNumber } from './sqlErrors.js';
 /**
  * What the function app's managed identity may do in Azure SQL, and the T-SQL that grants it.
  *
- * The app only reads and writes rows. Schema changes (the bootstrap: schemas, util functions,
- * tables, added columns) run as the deployer, from `npm run db:setup`, which the azd hooks run
+ * The app only reads and writes rows. Schema changes (the bootstrap: schemas, tables, added
+ * columns) run as the deployer, from `npm run db:setup`, which the azd hooks run
  * after provisioning and before each deploy. At start-up the app runs the same bootstrap, which
  * finds nothing to change and so needs no DDL right; should the schema be behind the code, it
  * stops with `explainBootstrapFailure`'s message instead of a bare "permission denied".
@@ -14,11 +14,10 @@ import { sqlErrorNumber } from './sqlErrors.js';
 export const APP_DATABASE_ROLES = ['db_datareader', 'db_datawriter'] as const;
 
 /**
- * Schema grants on top: the SQL calls util's scalar functions (EXECUTE), and the start-up
- * bootstrap compares their stored text with the code's to see there is nothing to alter
- * (VIEW DEFINITION; without it the text reads as NULL and the app would try to alter them).
+ * Schema grants on top of the roles. None today: the models call no functions (engine differences
+ * are macros expanded when the SQL is rendered, `warehouse/macros.ts`).
  */
-export const APP_SCHEMA_GRANTS = [{ schema: 'util', permissions: ['EXECUTE', 'VIEW DEFINITION'] }] as const;
+export const APP_SCHEMA_GRANTS: readonly { schema: string; permissions: readonly string[] }[] = [];
 
 /**
  * A user-assigned managed identity's name as Azure allows it (3–128 letters, digits, hyphens and

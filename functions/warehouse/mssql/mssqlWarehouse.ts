@@ -546,7 +546,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     super(() => new sql.Request(pool), retry, bulkBatchSize);
   }
 
-  /** Connects (retrying while the database resumes or fails over) and bootstraps schemas, util functions and tables. */
+  /** Connects (retrying while the database resumes or fails over) and bootstraps schemas and tables. */
   static async open(settings: Settings, options: MssqlOptions = {}): Promise<MssqlWarehouse> {
     const log = options.log ?? consoleLog('[mssql] ');
     const loginErrors = new LoginErrors();
@@ -586,10 +586,10 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
   }
 
   /**
-   * Runs the bootstrap batches (schemas, util functions, tables), each as its own T-SQL batch,
-   * in one transaction under an application lock, so instances starting together do not race.
-   * A util function whose stored definition already equals its batch is not altered again
-   * (altering takes a schema lock that would wait for running transforms).
+   * Runs the bootstrap batches (schemas, tables, added columns), each as its own T-SQL batch, in
+   * one transaction under an application lock, so instances starting together do not race. Each
+   * batch is guarded (`IF OBJECT_ID(…) IS NULL`), so on a current schema nothing is created and no
+   * DDL right is needed.
    */
   private async bootstrap(): Promise<void> {
     const batches = bootstrapBatches('mssql');
@@ -600,15 +600,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
 EXEC @r = sp_getapplock @Resource = N'company-activity-pipeline:bootstrap', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
 IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 60 s', 1;`,
         );
-        const existing = await new sql.Request(tx).query<{ definition: string | null }>(
-          `SELECT m.definition FROM sys.sql_modules AS m JOIN sys.objects AS o ON o.object_id = m.object_id WHERE o.schema_id = SCHEMA_ID(N'util')`,
-        );
-        const norm = (s: string) => s.replace(/\r\n/g, '\n').trim();
-        const defined = new Set(existing.recordset.map((r) => norm(r.definition ?? '')));
-        for (const batch of batches) {
-          if (defined.has(norm(batch))) continue;
-          await new sql.Request(tx).batch(batch);
-        }
+        for (const batch of batches) await new sql.Request(tx).batch(batch);
       }, false),
     );
   }
