@@ -40,7 +40,7 @@ import { consoleLog, type Log } from '../functions/core/log.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { crmSampleCsv } from '../functions/local/sampleData.js';
 import { container } from '../functions/storage/blobStore.js';
-import { MODELS } from '../functions/transform/models.js';
+import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { StageProfiler, summariseProfile } from './cpuProfile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -307,7 +307,7 @@ function requireSucceeded(runs: RunRow[], what: string): void {
   if (failed.length > 0) throw new Error(`${what} failed: ${failed.map((r) => r.error ?? 'unknown error').join(' | ')}`);
 }
 
-const MODEL_STEPS = new Set(['calendar', ...MODELS.map((m) => m.name)]);
+const MODEL_STEPS = new Set(MODEL_GRAPH.models.map((m) => m.name));
 
 interface TransformSplit {
   loadMs: number;

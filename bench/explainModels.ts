@@ -15,8 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../functions/core/settings.js';
-import { insertsRows, MODELS, modelParameters, renderModelSql, type ModelDef } from '../functions/transform/models.js';
+import { insertsRows, renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
 import { createTableSql } from '../functions/warehouse/ddl.js';
+import { ALL_TABLES, MODEL_GRAPH } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import { parameterNames } from '../functions/warehouse/sqlText.js';
 import type { SqlParams } from '../functions/warehouse/warehouse.js';
@@ -37,7 +38,7 @@ class Rollback extends Error {}
 
 
 /** Recreates the model's table as asked (empty and/or without its key), outside any transaction. */
-async function prepareTable(wh: DuckDbWarehouse, model: ModelDef): Promise<void> {
+async function prepareTable(wh: DuckDbWarehouse, model: SqlModelDef): Promise<void> {
   if (!args.empty && !args['without-keys']) return;
   const t = model.table;
   const name = `${t.schema}.${t.name}`;
@@ -51,13 +52,13 @@ async function prepareTable(wh: DuckDbWarehouse, model: ModelDef): Promise<void>
   }
 }
 
-async function explainModel(source: string, model: ModelDef): Promise<void> {
+async function explainModel(source: string, model: SqlModelDef): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'explain-models-'));
   const copy = path.join(scratch, 'warehouse.duckdb');
   try {
     await copyFile(source, copy);
     const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'duckdb', DUCKDB_PATH: copy });
-    const wh = await DuckDbWarehouse.open(copy);
+    const wh = await DuckDbWarehouse.open(copy, { tables: ALL_TABLES });
     try {
       if (args.threads) await wh.exec(`SET threads = ${Number(args.threads)}`);
       if (args['memory-limit']) await wh.exec(`SET memory_limit = '${args['memory-limit'].replace(/'/g, '')}'`);
@@ -77,12 +78,13 @@ async function explainModel(source: string, model: ModelDef): Promise<void> {
         `${model.name}: ${detail.from} … ${detail.to}; table has ${have?.n ?? 0} rows${args['without-keys'] ? ', no primary key' : ''}; ` +
           `threads ${cfg?.threads}, memory_limit ${cfg?.memory_limit} (recorded build: ${largest!.duration_ms} ms, ${largest!.rows_out} rows)`,
       );
-      const params = modelParameters({ from: detail.from, to: detail.to }, settings);
+      const values = MODEL_GRAPH.domains.find((d) => d.name === model.domain)!.values(settings);
+      const params: SqlParams = { ...values.parameters, date_from: detail.from, date_to: detail.to };
       const rss0 = process.resourceUsage().maxRSS;
       let total = 0;
       await wh
         .transaction(async (tx) => {
-          for (const [i, sql] of renderModelSql(model, 'duckdb', settings).entries()) {
+          for (const [i, sql] of renderModelSql(model, 'duckdb', values.slots).entries()) {
             const p: SqlParams = {};
             for (const n of parameterNames(sql)) p[n] = params[n]!;
             const firstLine = sql.split('\n').find((l) => l.trim() && !l.trim().startsWith('--'))?.trim() ?? '';
@@ -118,8 +120,9 @@ async function explainModel(source: string, model: ModelDef): Promise<void> {
 async function main(): Promise<void> {
   if (!args.dir) throw new Error('pass --dir, the state directory of a benchmark run made with --keep');
   const source = path.join(path.resolve(args.dir), 'warehouse.duckdb');
-  const models = MODELS.filter((m) => !args.model || args.model.includes(m.name));
-  if (models.length === 0) throw new Error(`no such model; the models are ${MODELS.map((m) => m.name).join(', ')}`);
+  const sqlModels = MODEL_GRAPH.models.filter((m): m is SqlModelDef => m.kind === 'sql');
+  const models = sqlModels.filter((m) => !args.model || args.model.includes(m.name));
+  if (models.length === 0) throw new Error(`no such SQL model; the SQL models are ${sqlModels.map((m) => m.name).join(', ')}`);
   for (const model of models) await explainModel(source, model);
 }
 

@@ -7,10 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { blockingFailures, runDataTests, test, validateTest, type DataTest } from '../functions/quality/dataTests.js';
 import { runFreshnessCheck, sourceFreshness } from '../functions/quality/freshness.js';
-import { BRONZE_SOURCES } from '../functions/sources/registry.js';
-import { MODELS, modelTests } from '../functions/transform/models.js';
+import { BRONZE_SOURCES, MODEL_GRAPH, tableNamed } from '../functions/domains/registry.js';
+import { modelTests } from '../functions/transform/models.js';
 import { runTransform } from '../functions/transform/transform.js';
-import { TABLES } from '../functions/warehouse/catalog.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { METRICS } from '../functions/core/telemetry.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
@@ -20,14 +19,14 @@ const CRM = ['company_id,name,country,industry_tag,last_contact_at,snapshot_date
 
 describe('declared data tests', () => {
   it('name real columns of their tables', () => {
-    for (const model of MODELS) for (const t of modelTests(model)) expect(() => validateTest(model.table, t), `${model.name}`).not.toThrow();
+    for (const model of MODEL_GRAPH.models) for (const t of modelTests(model)) expect(() => validateTest(model.table, t), `${model.name}`).not.toThrow();
     for (const source of BRONZE_SOURCES) {
       for (const t of [...source.checks.tests, test.freshness(source.checks.freshness)]) expect(() => validateTest(source.table, t), source.name).not.toThrow();
     }
   });
 
   it('refuse a column that is not in the catalogue', () => {
-    expect(() => validateTest(TABLES.factCompanyActivityDaily, test.notNull('company_id; DROP TABLE x'))).toThrow(/no column "company_id; DROP TABLE x"/);
+    expect(() => validateTest(tableNamed('gold.fact_company_activity_daily'), test.notNull('company_id; DROP TABLE x'))).toThrow(/no column "company_id; DROP TABLE x"/);
   });
 });
 
@@ -54,14 +53,14 @@ describe.each(ENGINES)('data tests on $name', (engine) => {
     ]);
     await runTransform(ctx);
 
-    const gold = TABLES.factCompanyActivityDaily;
+    const gold = tableNamed('gold.fact_company_activity_daily');
     const scope = { table: gold, dateColumn: 'activity_date', range: { from: '2024-01-01', to: '2024-01-03' }, now: ctx.now() };
     // gold is dense from each company's first appearance: A and Z (usage), B (CRM only, zero usage)
     const cases: [DataTest, number][] = [
       [test.notNull('company_name'), 3], // Z on three days
       [test.unique('company_id'), 3], // every company repeats over the days
       [test.unique(['activity_date', 'company_id']), 0],
-      [test.relationships('company_id', TABLES.dimCompany, 'company_id'), 3], // Z
+      [test.relationships('company_id', tableNamed('silver.dim_company'), 'company_id'), 3], // Z
       [test.acceptedValues('country', ['DE', 'FR']), 0], // Z's NULL is not tested
       [test.acceptedValues('country', ['FR']), 3], // A is DE
       [test.acceptedRange('active_users', { min: 1 }), 4], // Z on Jan 2, B every day
@@ -101,7 +100,7 @@ describe.each(ENGINES)('data tests on $name', (engine) => {
     expect(first.status).toBe('done');
     const rowCount = (results: Awaited<ReturnType<typeof runDataTests>>) => results.find((r) => r.type === 'row_count_change')!;
     const check = test.rowCountChange(25);
-    const scope = { table: TABLES.factCompanyActivityDaily, now: ctx.now() };
+    const scope = { table: tableNamed('gold.fact_company_activity_daily'), now: ctx.now() };
     // 4 rows were recorded by the first run's gold tests; 5 is +25%: within tolerance
     await usageDays(['2024-01-05'], () => [{ company_id: 'A', active_users: 1, events: 1 }]);
     await runTransform(ctx);
@@ -152,7 +151,7 @@ describe.each(ENGINES)('data tests on $name', (engine) => {
   });
 
   describe('a gold test that fails', () => {
-    const gold = MODELS.find((m) => m.name === 'gold.fact_company_activity_daily')!;
+    const gold = MODEL_GRAPH.models.find((m) => m.name === 'gold.fact_company_activity_daily')!;
     const extra = test.expression('test only: at most 10 active users', 'active_users <= 10');
     beforeEach(() => void gold.tests.push(extra));
     afterEach(() => void gold.tests.splice(gold.tests.indexOf(extra), 1));

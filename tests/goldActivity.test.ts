@@ -2,10 +2,10 @@
  * The company activity fact on sparse data: calendar-day rolling sums, zero rows for days without
  * usage, churn flags on the right dates, CRM attributes as known on each day. Runs on every engine.
  */
+import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { describe, expect, it } from 'vitest';
 import { dateRange } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
-import { MODELS } from '../functions/transform/models.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
@@ -88,7 +88,7 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     // nothing after the latest ingested activity date
     expect([...g.values()].every((r) => r.activity_date <= '2024-01-25')).toBe(true);
     // every model's key is unique (DuckDB does not enforce it; see enforcesKey)
-    for (const model of MODELS) {
+    for (const model of MODEL_GRAPH.models) {
       const key = model.table.key!.join(', ');
       const dupes = await wh.query(`SELECT ${key}, COUNT(*) AS n FROM ${model.name} GROUP BY ${key} HAVING COUNT(*) > 1`);
       expect(dupes, model.name).toEqual([]);

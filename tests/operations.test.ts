@@ -188,6 +188,7 @@ describe('replay and rerun', () => {
     if (outcome.status !== 'done') return;
     expect(outcome.passes[0]!.models.map((m) => [m.name, m.range])).toEqual([
       ['silver.fact_company_usage_daily', { from: '2024-01-02', to: '2024-01-03' }],
+      ['silver.dim_calendar', { from: '2024-01-02', to: '2024-01-03' }],
       ['gold.fact_company_activity_daily', { from: '2024-01-02', to: '2024-01-09' }],
     ]);
     expect(await goldHash(wh)).toEqual(gold);

@@ -8,9 +8,8 @@ import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.j
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
 import { openUsagePull, usageContract, usageRecordSchema, validateUsageRecord } from '../functions/sources/productUsage/contract.js';
-import { BRONZE_SOURCES, UPLOAD_SOURCES } from '../functions/sources/registry.js';
+import { BRONZE_SOURCES, tableNamed, UPLOAD_SOURCES } from '../functions/domains/registry.js';
 import type { FileContext } from '../functions/sources/uploadSource.js';
-import { TABLES } from '../functions/warehouse/catalog.js';
 
 const NO_CHECKS = { freshness: { warnAfterHours: 24, errorAfterHours: 48 }, tests: [] };
 
@@ -34,12 +33,12 @@ describe('upload source declarations', () => {
       }
       expect(source.key.every((k) => k in source.contract.columns)).toBe(true);
       expect(source.contract.columns[source.businessDate]?.type.kind).toBe('date');
-      expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate, checks: source.checks });
+      expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate, checks: source.checks, arrives: `CSV uploads to landing/${source.name}/` });
     }
     expect(crmCompanyDaily.requiredColumns).toEqual(['company_id', 'name', 'country', 'industry_tag', 'last_contact_at']);
     expect(crmCompanyDaily.optionalColumns).toEqual(['snapshot_date']);
     expect(crmCompanyDaily.key).toEqual(['company_id', 'snapshot_date']);
-    expect(crmCompanyDaily.bronzeTable).toBe(TABLES.bronzeCrmCompanyDaily);
+    expect(crmCompanyDaily.bronzeTable).toBe(tableNamed('bronze.crm_company_daily'));
   });
 
   it('refuse a business date that is not a non-nullable date column', () => {
@@ -49,7 +48,7 @@ describe('upload source declarations', () => {
       key: ['id'],
       duplicateKeys: 'keep',
     });
-    expect(() => csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day', checks: NO_CHECKS })).toThrow(/business date "day" must be a non-nullable date column/);
+    expect(() => csvUploadSource(contract, { bronzeTable: tableNamed('bronze.crm_company_daily'), businessDate: 'day', checks: NO_CHECKS })).toThrow(/business date "day" must be a non-nullable date column/);
   });
 });
 
@@ -156,7 +155,7 @@ describe('a new CSV source is one declaration', () => {
     duplicateKeys: 'reject',
     rules: [{ field: 'seats', description: 'even seats only', check: (r) => (r.seats !== null && r.seats % 2 === 1 ? `odd: ${r.seats}` : undefined) }],
   });
-  const source = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day', checks: NO_CHECKS });
+  const source = csvUploadSource(contract, { bronzeTable: tableNamed('bronze.crm_company_daily'), businessDate: 'day', checks: NO_CHECKS });
 
   it('gets its type, range, rule and duplicate-key checks from it', () => {
     expect(source.requiredColumns).toEqual(['contact_id', 'seats', 'contacted_at']);

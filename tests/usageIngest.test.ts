@@ -14,7 +14,7 @@ import { startUsageApiServer, usageRecordsFor, type UsageApiServer } from '../fu
 import { readWatermark } from '../functions/ops/watermarks.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, type StorageClients } from '../functions/storage/blobStore.js';
 import { transformRequestSchema } from '../functions/transform/requests.js';
-import { TABLES } from '../functions/warehouse/catalog.js';
+import { ALL_TABLES, tableNamed } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 
 const SEED = 11;
@@ -94,7 +94,7 @@ beforeEach(async () => {
   server.setFailures([]);
   server.setDrift(undefined);
   server.requests.reset();
-  warehouse = await DuckDbWarehouse.open(':memory:');
+  warehouse = await DuckDbWarehouse.open(':memory:', { tables: ALL_TABLES });
   log = memoryLog();
 });
 
@@ -140,7 +140,7 @@ describe('usage ingest', () => {
     });
 
     // The format loads into bronze.product_usage as-is, with the lineage the loader stamps.
-    const loaded = await warehouse.loadJsonLines(TABLES.bronzeProductUsage, Readable.from([text]), {
+    const loaded = await warehouse.loadJsonLines(tableNamed('bronze.product_usage'), Readable.from([text]), {
       _source_file: `bronze/${usageBronzePath(date)}`,
       _ingested_at: sqlTimestampText(NOW),
       _bronze_file: `bronze/${usageBronzePath(date)}`,

@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../functions/core/log.js';
 import { loadSettings } from '../functions/core/settings.js';
-import { TABLES } from '../functions/warehouse/catalog.js';
+import { ALL_TABLES, tableNamed } from '../functions/domains/registry.js';
+import { OPS_TABLES } from '../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import {
   isTransientSqlError,
@@ -24,9 +25,9 @@ import { openWarehouse } from '../functions/warehouse/openWarehouse.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
 
-const CRM = TABLES.bronzeCrmCompanyDaily;
-const USAGE = TABLES.bronzeProductUsage;
-const LEASES = TABLES.leases;
+const CRM = tableNamed('bronze.crm_company_daily');
+const USAGE = tableNamed('bronze.product_usage');
+const LEASES = OPS_TABLES.leases;
 
 /** A stream of the given text cut into chunks of `size` bytes (cuts through multi-byte characters on purpose). */
 function byteStream(text: string, size = 7): Readable {
@@ -200,9 +201,9 @@ describe.each(ENGINES)('$name engine', (engine) => {
       const lines = [
         { company_id: 'c1', name: 'Acme, "the" company', country: 'DE', industry_tag: 'saas', last_contact_at: '2024-02-01T10:00:00Z', snapshot_date: '2024-03-01', _row_number: 2 },
         { company_id: 'c2', name: "O'Hara & Söhne — 東京 😀", snapshot_date: '2024-03-01', _row_number: 3, not_in_catalogue: 'ignored' },
-        { company_id: 'c3', name: null, country: 'line\nbreak\ttab\\backslash', snapshot_date: '2024-03-01', _extra_columns: '{"a":1}', _row_number: 4 },
+        { company_id: 'c3', name: 'n3', country: 'line\nbreak\ttab\\backslash', snapshot_date: '2024-03-01', _extra_columns: '{"a":1}', _row_number: 4 },
         // a key that is also a constant: the constant wins
-        { company_id: 'c4', snapshot_date: '2024-03-01', _row_number: 5, _source_file: 'from-the-line' },
+        { company_id: 'c4', name: 'n4', snapshot_date: '2024-03-01', _row_number: 5, _source_file: 'from-the-line' },
       ];
       const text = lines.map((l) => JSON.stringify(l)).join('\r\n') + '\n\n';
       const n = await wh.loadJsonLines(CRM, byteStream(text), LINEAGE);
@@ -216,8 +217,8 @@ describe.each(ENGINES)('$name engine', (engine) => {
       expect(rows).toEqual([
         { company_id: 'c1', name: 'Acme, "the" company', country: 'DE', industry_tag: 'saas', last_contact_at: '2024-02-01T10:00:00Z', snapshot_date: '2024-03-01', _extra_columns: null, _row_number: 2, ...lineage },
         { company_id: 'c2', name: "O'Hara & Söhne — 東京 😀", country: null, industry_tag: null, last_contact_at: null, snapshot_date: '2024-03-01', _extra_columns: null, _row_number: 3, ...lineage },
-        { company_id: 'c3', name: null, country: 'line\nbreak\ttab\\backslash', industry_tag: null, last_contact_at: null, snapshot_date: '2024-03-01', _extra_columns: '{"a":1}', _row_number: 4, ...lineage },
-        { company_id: 'c4', name: null, country: null, industry_tag: null, last_contact_at: null, snapshot_date: '2024-03-01', _extra_columns: null, _row_number: 5, ...lineage },
+        { company_id: 'c3', name: 'n3', country: 'line\nbreak\ttab\\backslash', industry_tag: null, last_contact_at: null, snapshot_date: '2024-03-01', _extra_columns: '{"a":1}', _row_number: 4, ...lineage },
+        { company_id: 'c4', name: 'n4', country: null, industry_tag: null, last_contact_at: null, snapshot_date: '2024-03-01', _extra_columns: null, _row_number: 5, ...lineage },
       ]);
     });
 
@@ -286,7 +287,7 @@ describe.each(ENGINES)('$name engine', (engine) => {
 
   describe('appendRows', () => {
     it('appends rows given in catalogue column order and returns the count', async () => {
-      const t = TABLES.factCompanyUsageDaily; // company_id, activity_date, active_users, events, _source_file, _row_number, _ingested_at
+      const t = tableNamed('silver.fact_company_usage_daily'); // company_id, activity_date, active_users, events, _source_file, _row_number, _ingested_at
       const at = new Date(Date.UTC(2024, 2, 1, 6, 0, 0, 250));
       expect(await wh.appendRows(t, [])).toBe(0);
       const n = await wh.appendRows(t, [
@@ -301,7 +302,7 @@ describe.each(ENGINES)('$name engine', (engine) => {
     });
 
     it('appends booleans and nulls', async () => {
-      const t = TABLES.dimCompany; // company_id, company_name, country, industry_tag, last_contact_at, valid_from, valid_to, is_current, _source_file, _row_number
+      const t = tableNamed('silver.dim_company'); // company_id, company_name, country, industry_tag, last_contact_at, valid_from, valid_to, is_current, _source_file, _row_number
       await wh.appendRows(t, [
         ['c1', 'Acme', null, null, null, '2024-01-01', '9999-12-31', true, 'f', 1],
         ['c2', null, 'FR', 'retail', new Date(Date.UTC(2024, 0, 2)), '2024-01-01', '2024-02-01', false, 'f', 2],
@@ -338,10 +339,10 @@ describe('duckdb bootstrap on an existing file', () => {
 
   it('is idempotent and keeps the data', async () => {
     const file = path.join(dir, 'warehouse.duckdb');
-    const first = await DuckDbWarehouse.open(file);
+    const first = await DuckDbWarehouse.open(file, { tables: ALL_TABLES });
     await first.exec(`INSERT INTO ops.leases (lease_name, owner) VALUES (@n, @o)`, { n: 'kept', o: 'me' });
     await first.close();
-    const second = await DuckDbWarehouse.open(file);
+    const second = await DuckDbWarehouse.open(file, { tables: ALL_TABLES });
     try {
       expect(await second.query(`SELECT lease_name, owner FROM ops.leases`)).toEqual([{ lease_name: 'kept', owner: 'me' }]);
     } finally {
@@ -479,10 +480,10 @@ describe('mssql engine helpers (no server needed)', () => {
     expect(() => toBulkValue(USAGE, col('active_users'), 2_147_483_648, 'line 9')).toThrow(/32-bit/);
     expect(() => toBulkValue(USAGE, col('activity_date'), '29/02/2024', 'line 3')).toThrow(/YYYY-MM-DD/);
     expect(() => toBulkValue(USAGE, col('company_id'), 'x'.repeat(101), 'line 4')).toThrow(/at most 100 characters/);
-    const flag = TABLES.dimCompany.columns.find((c) => c.name === 'is_current')!;
-    expect(toBulkValue(TABLES.dimCompany, flag, 'true', 'x')).toBe(true);
-    expect(toBulkValue(TABLES.dimCompany, flag, 0, 'x')).toBe(false);
-    expect(() => toBulkValue(TABLES.dimCompany, flag, 'maybe', 'x')).toThrow(/boolean/);
+    const flag = tableNamed('silver.dim_company').columns.find((c) => c.name === 'is_current')!;
+    expect(toBulkValue(tableNamed('silver.dim_company'), flag, 'true', 'x')).toBe(true);
+    expect(toBulkValue(tableNamed('silver.dim_company'), flag, 0, 'x')).toBe(false);
+    expect(() => toBulkValue(tableNamed('silver.dim_company'), flag, 'maybe', 'x')).toThrow(/boolean/);
   });
 
   it('authenticates with a token credential by default, never a connection string', () => {

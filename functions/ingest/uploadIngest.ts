@@ -18,7 +18,7 @@ import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
 import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
 import type { DriftFinding } from '../sources/contract.js';
-import { uploadSourceFor } from '../sources/registry.js';
+import { uploadSourceFor } from '../domains/registry.js';
 import type { UploadSource } from '../sources/uploadSource.js';
 import { bronzeLineage, container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { consoleLog } from '../core/log.js';
-import { UPLOAD_SOURCES } from '../sources/registry.js';
+import { UPLOAD_SOURCES } from '../domains/registry.js';
 import { container } from '../storage/blobStore.js';
 import { LocalHost } from './localHost.js';
 import { startUsageApiServer } from './usageApiServer.js';

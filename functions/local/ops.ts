@@ -9,7 +9,8 @@
  *   npm run ops -- trace --company C000001 --date 2026-11-01
  *   npm run ops -- backfill --from 2026-11-01 --to 2026-11-03 [--reason "…"]
  *   npm run ops -- replay --file bronze/product_usage/activity_date=2026-11-01/usage.jsonl
- *   npm run ops -- rerun --from 2026-11-01 --to 2026-11-30 [--source product_usage]
+ *   npm run ops -- rerun --from 2026-11-01 --to 2026-11-30 [--source product_usage | --select <selector>]
+ *   npm run ops -- lineage [--select +gold.fact_company_activity_daily]
  *
  * Add `--json` for the raw answer. Exit code: 0 done, 2 bad request, 1 failure.
  */
@@ -17,7 +18,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { consoleLog } from '../core/log.js';
-import { OPERATION_NAMES, runOperation, type OperationName } from '../ops/operations.js';
+import { lineageText, type LineageBody } from '../ops/lineage.js';
+import { lineageOperation, OPERATION_NAMES, runOperation, type OperationName } from '../ops/operations.js';
 import { LocalHost } from './localHost.js';
 import { readLocalApiProfile } from './localApiProfile.js';
 import { startUsageApiServer, type UsageApiServer } from './usageApiServer.js';
@@ -38,6 +40,7 @@ const FLAGS = {
   source: 'source',
   company: 'company',
   date: 'date',
+  select: 'select',
 } as const;
 
 function parse(argv: string[]): { name: OperationName; input: Record<string, string>; json: boolean; transform: boolean; seed?: string; companies?: string } {
@@ -75,6 +78,11 @@ class UsageError extends Error {}
 async function main(): Promise<number> {
   const args = parseCommandLine(parse, USAGE);
   if (!args) return 2;
+  if (args.name === 'lineage') {
+    const result = lineageOperation(args.input);
+    print(args.name, result.body, args.json);
+    return result.status === 200 ? 0 : 2;
+  }
   const dir = path.resolve(process.env.PIPELINE_LOCAL_DIR ?? '.local');
   // A backfill needs the usage API: without a configured one, the local stand-in `npm start` uses.
   let api: UsageApiServer | undefined;
@@ -120,6 +128,7 @@ function print(name: OperationName, body: unknown, json: boolean): void {
   if (name === 'runs') return printRuns(body as RunsBody);
   if (name === 'trace') return printTrace(body as TraceBody);
   if (name === 'freshness') return printFreshness(body as FreshnessBody);
+  if (name === 'lineage') return console.log(lineageText(body as LineageBody));
   console.log(JSON.stringify(body, null, 2));
 }
 

@@ -2,7 +2,8 @@
  * Operations for the people who run the pipeline, the same behind the HTTP functions
  * (`triggers/ops.ts`, function-key auth) and the local CLI (`npm run ops`): list recent runs,
  * backfill the usage API for a date range, replay a bronze file, re-run transforms for a date
- * range, show freshness per source, trace a gold row to its inputs.
+ * range (all models, a source's descendants or a selection), show freshness per source, trace a
+ * gold row to its inputs, print the lineage graph.
  *
  * Every input is validated with zod; a bad one gets status 400 and a message naming the field.
  */
@@ -11,10 +12,13 @@ import type { PipelineContext } from '../core/context.js';
 import { addDays, daysBetween, isIsoDate, toIsoDate, type IsoDate } from '../core/dates.js';
 import { runUsageIngest } from '../ingest/usageIngest.js';
 import { sourceFreshness } from '../quality/freshness.js';
-import { BRONZE_SOURCES } from '../sources/registry.js';
+import { BRONZE_SOURCES } from '../domains/registry.js';
 import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
 import { container } from '../storage/blobStore.js';
-import { lookbackDays } from '../transform/models.js';
+import { lookbackDays } from '../domains/company_activity/windows.js';
+import { MODEL_GRAPH } from '../domains/registry.js';
+import { SelectionError } from '../transform/graph.js';
+import { lineage } from './lineage.js';
 import { requestTransform } from '../transform/requests.js';
 import { Run } from './runs.js';
 
@@ -30,6 +34,20 @@ const sourceNames = BRONZE_SOURCES.map((s) => s.name) as [string, ...string[]];
 export const MAX_BACKFILL_DAYS = 31;
 /** Re-running transforms rebuilds whole date ranges: bounded so a typo cannot rebuild decades. */
 export const MAX_RERUN_DAYS = 3_660;
+
+/** A model-graph selector that selects something; otherwise the message names what exists. */
+const selector = z
+  .string()
+  .min(1)
+  .max(400)
+  .superRefine((value, ctx) => {
+    try {
+      MODEL_GRAPH.select(value);
+    } catch (err) {
+      if (!(err instanceof SelectionError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message });
+    }
+  });
 
 /** from <= to, and at most `maxDays` days. */
 const checkRange =
@@ -66,9 +84,20 @@ export const operationInputs = {
     })
     .strict(),
   rerun: z
-    .object({ from: isoDate, to: isoDate, source: z.enum(sourceNames).optional(), reason: z.string().max(200).optional() })
+    .object({
+      from: isoDate,
+      to: isoDate,
+      source: z.enum(sourceNames).optional(),
+      // a graph selector (`company_activity`, `+gold.x`, `silver.y+`): rebuild just those models
+      select: selector.optional(),
+      reason: z.string().max(200).optional(),
+    })
     .strict()
-    .superRefine(checkRange(MAX_RERUN_DAYS)),
+    .superRefine(checkRange(MAX_RERUN_DAYS))
+    .superRefine((r, ctx) => {
+      if (r.source && r.select) ctx.addIssue({ code: 'custom', message: 'give `source` or `select`, not both', path: ['select'] });
+    }),
+  lineage: z.object({ select: selector.optional() }).strict(),
   freshness: z.object({}).strict(),
   trace: z.object({ company: z.string().min(1).max(100), date: isoDate }).strict(),
 };
@@ -105,11 +134,20 @@ export async function runOperation(ctx: PipelineContext, name: OperationName, in
         return { status: 200, body: { checkedAt: ctx.now().toISOString(), sources: await sourceFreshness(ctx) } };
       case 'trace':
         return await trace(ctx, parsed.data as z.infer<(typeof operationInputs)['trace']>);
+      case 'lineage':
+        return lineageOperation(parsed.data);
     }
   } catch (err) {
     ctx.log.error(`operation ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
     return { status: 500, body: { error: `${name} failed: ${err instanceof Error ? err.message : String(err)}` } };
   }
+}
+
+/** The lineage graph: needs neither storage nor the warehouse (the CLI runs it without starting either). */
+export function lineageOperation(input: unknown): OperationResult {
+  const parsed = operationInputs.lineage.safeParse(input ?? {});
+  if (!parsed.success) return badRequest(`lineage: ${describeIssues(parsed.error)}`);
+  return { status: 200, body: lineage(MODEL_GRAPH, parsed.data.select) };
 }
 
 function badRequest(error: string): OperationResult {
@@ -234,18 +272,25 @@ async function replay(ctx: PipelineContext, q: z.infer<(typeof operationInputs)[
 
 // ---- rerun ----------------------------------------------------------------------------------------
 
+/**
+ * Rebuilds models over a date range without new data: the selected models (`select`), or every
+ * model downstream of one source (`source`) or of all of them.
+ */
 async function rerun(ctx: PipelineContext, q: z.infer<(typeof operationInputs)['rerun']>): Promise<OperationResult> {
-  const sources = q.source ? [q.source] : sourceNames;
+  const sources = q.select ? [] : q.source ? [q.source] : sourceNames;
+  const models = q.select ? MODEL_GRAPH.select(q.select).map((m) => m.name) : undefined;
   const reason = `ops:rerun${q.reason ? ` (${q.reason})` : ''}`;
-  const run = await Run.start(ctx, 'operation', `${reason} ${q.from}..${q.to}`);
+  const run = await Run.start(ctx, 'operation', `${reason} ${q.select ? `--select ${q.select} ` : ''}${q.from}..${q.to}`);
+  const range = { from: q.from, to: q.to };
   try {
-    for (const source of sources) await requestTransform(ctx.storage, source, { from: q.from, to: q.to }, reason, 'rebuild');
-    await run.finish('succeeded', { detail: { sources, from: q.from, to: q.to } });
+    if (q.select) await requestTransform(ctx.storage, 'select', range, reason, 'rebuild', q.select);
+    for (const source of sources) await requestTransform(ctx.storage, source, range, reason, 'rebuild');
+    await run.finish('succeeded', { detail: { sources, select: q.select ?? null, models: models ?? null, ...range } });
   } catch (err) {
     await run.finish('failed', {}, err).catch(() => undefined);
     throw err;
   }
-  return { status: 202, body: { runId: run.runId, sources, from: q.from, to: q.to, transform: 'requested' } };
+  return { status: 202, body: { runId: run.runId, ...(q.select ? { select: q.select, models } : { sources }), ...range, transform: 'requested' } };
 }
 
 // ---- trace ----------------------------------------------------------------------------------------

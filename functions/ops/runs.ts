@@ -10,7 +10,8 @@ import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
 
 export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform' | 'freshness_check' | 'operation';
 
-export type StepStatus = 'succeeded' | 'failed';
+/** `skipped`: not run because something it needs failed (a model whose parent failed). */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped';
 
 export interface StepCounts {
   rowsIn?: number;

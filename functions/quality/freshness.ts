@@ -6,7 +6,7 @@
 import type { PipelineContext } from '../core/context.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
-import { BRONZE_SOURCES } from '../sources/registry.js';
+import { BRONZE_SOURCES } from '../domains/registry.js';
 import { runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
 

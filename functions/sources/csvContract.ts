@@ -27,6 +27,7 @@ import {
   type RowOf,
   type SourceContract,
 } from './contract.js';
+import { csvBronzeTable } from './bronzeTable.js';
 import type { AcceptedRow, CsvFile, FileContext, RowProblem, UploadSource } from './uploadSource.js';
 
 /** A value that failed its column: why, and whether it failed the type itself (not length, range). */
@@ -79,7 +80,7 @@ interface CompiledColumn {
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
-  options: { bronzeTable: TableDef; businessDate: keyof C & string; checks: SourceChecks },
+  options: { bronzeTable?: TableDef; businessDate: keyof C & string; checks: SourceChecks },
 ): UploadSource {
   const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec, parse: textParser(spec.type) }));
   const business = contract.columns[options.businessDate];
@@ -100,7 +101,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     optionalColumns,
     key: contract.key,
     businessDate: options.businessDate,
-    bronzeTable: options.bronzeTable,
+    bronzeTable: options.bronzeTable ?? csvBronzeTable(contract),
     checks: options.checks,
 
     openFile(header: readonly string[], file: FileContext): CsvFile {

@@ -1,106 +1,146 @@
 /**
- * The models, in build order. Each is one SQL file under `sql/` (the same text on both engines)
- * plus how it refreshes: which changed sources make it run, and over which dates. Adding a model
- * = one SQL file, one catalogue table, one entry here.
+ * What a model is. A model builds one warehouse table: a SQL model from one file under
+ * `sql/<domain>/` (the same text on both engines, macros expanded when rendered), a code model
+ * from TypeScript (a calendar, a trained scoring model). Each is declared once, beside its
+ * domain's others (`domains/<domain>/models.ts`), with its table, how it refreshes and its tests;
+ * the tables it reads are derived from its SQL (`graph.ts`), so build order is never listed by hand.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../core/settings.js';
-import { addDays, type DateRange } from '../core/dates.js';
-import { crmCompanyDaily } from '../sources/crmCompanyDaily/contract.js';
-import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
+import { unionRange, type DateRange } from '../core/dates.js';
 import { test, type DataTest } from '../quality/dataTests.js';
-import { ISO_COUNTRY_CODES } from '../quality/referenceData.js';
-import { TABLES, type TableDef } from '../warehouse/catalog.js';
+import type { ColumnDef, TableDef } from '../warehouse/catalog.js';
 import { enforcesKey, SQL_DIR } from '../warehouse/ddl.js';
 import { renderSql } from '../warehouse/macros.js';
 import { splitStatements } from '../warehouse/sqlText.js';
-import type { EngineName } from '../warehouse/warehouse.js';
+import type { EngineName, SqlSession, SqlValue } from '../warehouse/warehouse.js';
 
-/** Date ranges of new input per source, as found by the load step and the requests. */
+/** Changed dates by table name (`bronze.product_usage`, `silver.dim_company`, …). */
 export type Changes = ReadonlyMap<string, DateRange>;
 
 /** A date far enough in the future to mean "up to the latest data" (models clip to their data). */
 export const OPEN_END = '9999-12-31';
+/** The earliest date a model may be asked to rebuild from: "everything". */
+export const OPEN_START = '1900-01-01';
+export const ALL_DATES: DateRange = { from: OPEN_START, to: OPEN_END };
 
-export interface ModelDef {
-  name: string;
-  /** Path under `sql/`. An engine-specific variant `<name>.<engine>.sql` beside it wins when present. */
-  file: string;
-  table: TableDef;
-  /** `full`: rebuilt whole when it runs; `date_range`: rebuilt for `@date_from`..`@date_to` of `dateColumn`. */
+/** The schemas a model may write. */
+export type ModelSchema = 'silver' | 'gold';
+
+/** What every model declares. */
+interface ModelSpecBase {
+  /** `<schema>.<table>`: the table it builds, and its name in selectors and run history. */
+  name: `${ModelSchema}.${string}`;
+  description: string;
+  columns: ColumnDef[];
+  /** Unique key (the primary key on SQL Server); its uniqueness is tested on every build. */
+  key?: string[];
+  /**
+   * `full`: rebuilt whole when any table it reads changed; `date_range`: rebuilt for
+   * `@date_from`..`@date_to` of `dateColumn`.
+   */
   refresh: 'full' | 'date_range';
   dateColumn?: string;
-  /** The dates to rebuild given what changed, or undefined to skip the model this run. */
-  affectedDates(changes: Changes, settings: Settings): DateRange | undefined;
   /**
-   * Data tests run after each build, before it commits (over the rebuilt dates of a date-range
-   * model). The catalogue key's uniqueness is always tested too (see `modelTests`).
+   * The dates to rebuild given the changed dates of the tables it reads (only those), or undefined
+   * to leave it alone this run. Default: the union of its parents' changes.
    */
+  affectedDates?: (parentChanges: Changes, settings: Settings) => DateRange | undefined;
+  /** Data tests run after each build, before it commits. */
+  tests?: DataTest[];
+}
+
+export interface SqlModelSpec extends ModelSpecBase {
+  /** Path under `sql/<domain>/`. A variant `<name>.<engine>.sql` beside it wins when present. */
+  file: string;
+}
+
+export interface CodeModelInput {
+  /** The table it builds. */
+  table: TableDef;
+  range: DateRange;
+  settings: Settings;
+  engine: EngineName;
+  now: Date;
+}
+
+export interface CodeModelSpec extends ModelSpecBase {
+  /** The tables it reads (declared: there is no SQL to derive them from). */
+  reads: string[];
+  /** Builds the table in the given session (the model's transaction); returns the rows written. */
+  build: (session: SqlSession, input: CodeModelInput) => Promise<{ rowsOut: number; detail?: unknown }>;
+}
+
+interface ModelDefBase {
+  name: string;
+  domain: string;
+  description: string;
+  table: TableDef;
+  refresh: 'full' | 'date_range';
+  dateColumn?: string;
+  affectedDates(parentChanges: Changes, settings: Settings): DateRange | undefined;
   tests: DataTest[];
 }
 
-const CRM = crmCompanyDaily.name;
-const USAGE = USAGE_SOURCE;
-
-/** Days before a gold row that its windows read (7-day sums, churn inactivity window). */
-export function lookbackDays(settings: Settings): number {
-  return Math.max(6, settings.CHURN_INACTIVE_DAYS - 1);
+export interface SqlModelDef extends ModelDefBase {
+  kind: 'sql';
+  /** Path under `sql/`: `<domain>/<file>`. */
+  file: string;
 }
 
-export const MODELS: readonly ModelDef[] = [
-  {
-    name: 'silver.dim_company',
-    file: 'silver/dim_company.sql',
-    table: TABLES.dimCompany,
-    refresh: 'full',
-    affectedDates: (changes) => changes.get(CRM),
-    tests: [
-      test.unique('company_id', { where: 'is_current = 1' }), // one current version per company
-      test.expression('versions are non-empty intervals', 'valid_from < valid_to'),
-      test.acceptedValues('country', ISO_COUNTRY_CODES, { severity: 'warn' }),
-    ],
-  },
-  {
-    name: 'silver.fact_company_usage_daily',
-    file: 'silver/fact_company_usage_daily.sql',
-    table: TABLES.factCompanyUsageDaily,
-    refresh: 'date_range',
-    dateColumn: 'activity_date',
-    affectedDates: (changes) => changes.get(USAGE),
-    tests: [
-      test.acceptedRange('active_users', { min: 0 }),
-      test.acceptedRange('events', { min: 0 }),
-      // usage from a company the CRM has never sent: it shows in gold without attributes
-      test.relationships('company_id', TABLES.dimCompany, 'company_id', { severity: 'warn' }),
-    ],
-  },
-  {
-    name: 'gold.fact_company_activity_daily',
-    file: 'gold/fact_company_activity_daily.sql',
-    table: TABLES.factCompanyActivityDaily,
-    refresh: 'date_range',
-    dateColumn: 'activity_date',
-    tests: [
-      test.notNull(['active_users', 'events', 'active_users_7d', 'events_7d', 'is_churn_risk']),
-      test.acceptedRange('active_users', { min: 0 }),
-      test.expression('7-day sums include the day itself', 'active_users_7d >= active_users AND events_7d >= events'),
-      test.notNull('company_name', { severity: 'warn' }),
-      test.rowCountChange(25, { severity: 'warn' }),
-    ],
-    affectedDates: (changes, settings) => {
-      const usage = changes.get(USAGE);
-      const crm = changes.get(CRM);
-      // New usage on day D moves the rolling windows of D .. D + lookback; a CRM snapshot on D
-      // can change attributes, first appearance and churn flags from D onwards.
-      const fromUsage = usage && { from: usage.from, to: addDays(usage.to, lookbackDays(settings)) };
-      const fromCrm = crm && { from: crm.from, to: OPEN_END };
-      if (!fromUsage) return fromCrm;
-      if (!fromCrm) return fromUsage;
-      return { from: fromUsage.from < fromCrm.from ? fromUsage.from : fromCrm.from, to: OPEN_END };
-    },
-  },
-];
+export interface CodeModelDef extends ModelDefBase, Pick<CodeModelSpec, 'reads' | 'build'> {
+  kind: 'code';
+}
+
+export type ModelDef = SqlModelDef | CodeModelDef;
+export type ModelSpec = (SqlModelSpec & { kind: 'sql' }) | (CodeModelSpec & { kind: 'code' });
+
+/** Declares a SQL model (completed by its domain: `defineDomain`). */
+export function sqlModel(spec: SqlModelSpec): ModelSpec {
+  return { kind: 'sql', ...spec };
+}
+
+/** Declares a code model (completed by its domain: `defineDomain`). */
+export function codeModel(spec: CodeModelSpec): ModelSpec {
+  return { kind: 'code', ...spec };
+}
+
+/** Any change to what it reads, over the union of their dates. */
+export function unionOfChanges(parentChanges: Changes): DateRange | undefined {
+  let range: DateRange | undefined;
+  for (const r of parentChanges.values()) range = unionRange(range, r);
+  return range;
+}
+
+/** The table a model builds (for a relationships test that points at it, before its domain is complete). */
+export function tableOf(spec: ModelSpec): TableDef {
+  const [schema, tableName] = spec.name.split('.') as [ModelSchema, string];
+  if (!tableName || !/^[a-z][a-z0-9_]*$/.test(tableName) || (schema !== 'silver' && schema !== 'gold')) {
+    throw new Error(`model ${spec.name}: the name must be silver.<table> or gold.<table>, lower case`);
+  }
+  return { schema, name: tableName, columns: spec.columns, description: spec.description, ...(spec.key ? { key: spec.key } : {}) };
+}
+
+/** The model a spec declares, in its domain. */
+export function completeModel(domain: string, spec: ModelSpec): ModelDef {
+  const table = tableOf(spec);
+  if (spec.refresh === 'date_range' && !spec.columns.some((c) => c.name === spec.dateColumn && c.type.kind === 'date')) {
+    throw new Error(`model ${spec.name}: a date_range model needs dateColumn naming one of its DATE columns`);
+  }
+  const base: ModelDefBase = {
+    name: spec.name,
+    domain,
+    description: spec.description,
+    table,
+    refresh: spec.refresh,
+    ...(spec.dateColumn ? { dateColumn: spec.dateColumn } : {}),
+    affectedDates: spec.affectedDates ?? unionOfChanges,
+    tests: spec.tests ?? [],
+  };
+  if (spec.kind === 'code') return { ...base, kind: 'code', reads: spec.reads, build: spec.build };
+  return { ...base, kind: 'sql', file: `${domain}/${spec.file}` };
+}
 
 /**
  * A model's tests as run: the uniqueness of its catalogue key — unless the engine enforces it as
@@ -112,22 +152,7 @@ export function modelTests(model: ModelDef, engine: EngineName = 'duckdb'): Data
   return [...key, ...model.tests];
 }
 
-/** Values for the `{{slots}}` the SQL cannot take as parameters (window frame offsets). */
-function integerSlots(settings: Settings): Record<string, number> {
-  return { churn_frame_preceding: settings.CHURN_INACTIVE_DAYS - 1 };
-}
-
-/** Parameters a model may use; each statement is given the ones it names. */
-export function modelParameters(range: DateRange, settings: Settings): Record<string, string | number> {
-  return {
-    date_from: range.from,
-    date_to: range.to,
-    lookback_days: lookbackDays(settings),
-    contact_window_days: settings.CHURN_CONTACT_WINDOW_DAYS,
-  };
-}
-
-export function modelSqlPath(model: ModelDef, engine: EngineName): string {
+export function modelSqlPath(model: SqlModelDef, engine: EngineName): string {
   const variant = path.join(SQL_DIR, model.file.replace(/\.sql$/, `.${engine}.sql`));
   return existsSync(variant) ? variant : path.join(SQL_DIR, model.file);
 }
@@ -137,8 +162,18 @@ export function insertsRows(statement: string): boolean {
   return /^\s*(--[^\n]*\n\s*)*(WITH|INSERT)\b/i.test(statement);
 }
 
+/** Values a domain gives its models: `@parameters` and `{{ integer slots }}`. */
+export interface ModelValues {
+  parameters: Record<string, SqlValue>;
+  slots: Record<string, number>;
+}
+
 /** The model's statements, exactly as they will run (macros expanded, slots filled, one per statement). */
-export function renderModelSql(model: ModelDef, engine: EngineName, settings: Settings): string[] {
+export function renderModelSql(model: SqlModelDef, engine: EngineName, slots: Record<string, number>): string[] {
   const text = readFileSync(modelSqlPath(model, engine), 'utf8');
-  return splitStatements(renderSql(text, engine, integerSlots(settings)));
+  try {
+    return splitStatements(renderSql(text, engine, slots));
+  } catch (err) {
+    throw new Error(`sql/${model.file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }

@@ -1,29 +1,28 @@
 /**
- * The transform: load new bronze files into the warehouse's bronze tables, then rebuild the
- * silver and gold models over the dates that changed. One run at a time (a lease); requests that
- * arrive meanwhile are recorded and picked up by the running transform before it lets go.
+ * The transform: load new bronze files into the warehouse's bronze tables, then rebuild the models
+ * downstream of what changed, in the model graph's order (`graph.ts`). One run at a time (a lease);
+ * requests that arrive meanwhile are recorded and picked up by the running transform before it
+ * lets go.
+ *
+ * Each model is rebuilt and tested in a transaction of its own. A model that fails (an error, or a
+ * data test of severity `error`) rolls back to what it was and stops only its descendants, which
+ * are skipped with the reason; independent models and other domains carry on. The requests whose
+ * models all built are done; the others stay pending, so the next trigger tries them again.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { sqlTimestampText, type PipelineContext } from '../core/context.js';
-import { METRICS } from '../core/telemetry.js';
-import { addDays, dateRange, unionRange, type DateRange, type IsoDate } from '../core/dates.js';
+import type { PipelineContext } from '../core/context.js';
+import { unionRange, type DateRange } from '../core/dates.js';
+import { MODEL_GRAPH } from '../domains/registry.js';
 import { Run } from '../ops/runs.js';
-import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTest, type DataTestResult, type TestScope } from '../quality/dataTests.js';
+import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTestResult, type TestScope } from '../quality/dataTests.js';
 import { recordTestResults, type TestSummary } from '../quality/recordResults.js';
-import { BRONZE_SOURCES, type BronzeSource } from '../sources/registry.js';
-import { container, readBronzeLineage } from '../storage/blobStore.js';
-import { TABLES } from '../warehouse/catalog.js';
 import { parameterNames } from '../warehouse/sqlText.js';
-import type { SqlParams, SqlSession } from '../warehouse/warehouse.js';
-import { insertsRows, lookbackDays, MODELS, modelParameters, modelTests, renderModelSql, type ModelDef } from './models.js';
+import type { SqlParams, SqlValue } from '../warehouse/warehouse.js';
+import { SelectionError, type ModelGraph } from './graph.js';
+import { listNewBronzeFiles, loadNewBronzeFiles } from './load.js';
+import { insertsRows, modelTests, renderModelSql, type ModelDef } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
-import type { TransformRequest } from './requests.js';
+import { recordRequest, type TransformRequest } from './requests.js';
 
 const LEASE = 'transform';
 /** A transform keeps going while new requests arrive, but not forever. */
@@ -33,25 +32,43 @@ export interface TransformPass {
   runId: string;
   filesLoaded: number;
   rowsLoaded: number;
+  /** The dates each source changed (loaded or requested), by source name; the models' dates are in `models`. */
   changes: Record<string, DateRange>;
+  /** Models rebuilt, in build order. */
   models: { name: string; range: DateRange; rows: number }[];
+  /** Models that failed: rolled back, their descendants skipped. */
+  failed: { name: string; error: string; failedTests: string[] }[];
+  /** Models not built because something they read failed (`because`: the model or source at the root). */
+  skipped: { name: string; because: string }[];
   /** Data test counts over the pass (all stages). */
   tests: TestSummary;
 }
 
 /**
- * `blocked`: a data test with severity `error` failed; the stage it tested rolled back (gold is as
- * it was), the run is failed, and its dates stay pending until a later run passes the tests.
+ * `blocked`: a model's data test with severity `error` failed; that model rolled back (it is as it
+ * was), its descendants were skipped, the run is failed, and its dates stay pending until a later
+ * run passes the tests. Everything independent of it was published.
  */
 export type TransformOutcome =
   | { status: 'done'; passes: TransformPass[] }
   | { status: 'coalesced' }
   | { status: 'blocked'; passes: TransformPass[]; runId: string; error: string; failedTests: string[] };
 
-export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform'): Promise<TransformOutcome> {
+/** A model failed for a reason other than its data tests (SQL, data the SQL cannot hold): the message is retried. */
+export class TransformFailure extends Error {
+  constructor(
+    message: string,
+    readonly pass: TransformPass,
+  ) {
+    super(message);
+    this.name = 'TransformFailure';
+  }
+}
+
+export async function runTransform(ctx: PipelineContext, requests: TransformRequest[] = [], triggerName = 'transform', graph: ModelGraph = MODEL_GRAPH): Promise<TransformOutcome> {
   // Record rebuild requests first: whoever holds the lease will see them, even if it is not us.
   // A 'load' request needs no record: the new files it announces are found by listing bronze.
-  for (const r of requests) if (r.mode === 'rebuild') await recordRequest(ctx.warehouse, r, ctx.now());
+  for (const r of requests) if (r.mode === 'rebuild') await recordRequest(ctx.warehouse, { source: r.source, from: r.from, to: r.to, reason: r.reason, ...(r.select ? { select: r.select } : {}) }, ctx.now());
 
   const owner = randomUUID();
   const passes: TransformPass[] = [];
@@ -63,22 +80,23 @@ export async function runTransform(ctx: PipelineContext, requests: TransformRequ
     }
     try {
       while (passes.length < MAX_PASSES) {
-        const pass = await transformPass(ctx, triggerName);
+        const pass = await transformPass(ctx, triggerName, graph);
         if (!pass) break;
         passes.push(pass);
+        // A blocked model would only fail again in another pass: leave its dates pending.
+        const blocked = pass.failed.filter((f) => f.failedTests.length > 0);
+        if (blocked.length > 0) {
+          const error = blocked.map((f) => `${f.name}: ${f.error}`).join('; ');
+          return { status: 'blocked', passes, runId: pass.runId, error, failedTests: blocked.flatMap((f) => f.failedTests) };
+        }
         await tryAcquireLease(ctx.warehouse, LEASE, owner, ctx.settings.TRANSFORM_LEASE_SECONDS, ctx.now()); // renew
       }
-    } catch (err) {
-      // A blocked publication is an answer, not a crash: retrying the message would fail the same
-      // way. The dates stay pending; the next trigger (new data, a replay, a rebuild) tries again.
-      if (!(err instanceof DataTestFailure)) throw err;
-      return { status: 'blocked', passes, runId: err.runId ?? '', error: err.message, failedTests: err.failures.map((f) => f.testId) };
     } finally {
       await releaseLease(ctx.warehouse, LEASE, owner);
     }
     // Work that arrived while we held the lease was left to us (its trigger saw the lease taken):
     // look once more after letting go, or it would wait for the next trigger.
-    if (!(await hasWork(ctx))) break;
+    if (!(await hasWork(ctx, graph))) break;
   }
   if (passes.length === 0) await recordSkipped(ctx, triggerName, 'nothing to do: no new bronze files and no pending requests');
   return { status: 'done', passes };
@@ -90,100 +108,218 @@ async function recordSkipped(ctx: PipelineContext, triggerName: string, reason: 
   await run.finish('skipped', { detail: reason });
 }
 
-async function hasWork(ctx: PipelineContext): Promise<boolean> {
-  return (await pendingRequestCount(ctx)) > 0 || (await listNewBronzeFiles(ctx)).length > 0;
+async function hasWork(ctx: PipelineContext, graph: ModelGraph): Promise<boolean> {
+  return (await pendingRequests(ctx)).length > 0 || (await listNewBronzeFiles(ctx, graph)).length > 0;
 }
 
-async function pendingRequestCount(ctx: PipelineContext): Promise<number> {
-  const [pending] = await ctx.warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.transform_requests WHERE status = 'pending'`);
-  return pending?.n ?? 0;
+interface PendingRequest {
+  request_id: string;
+  source: string;
+  date_from: string;
+  date_to: string;
+  selector: string | null;
 }
 
-/** Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one). */
-async function recordRequest(session: SqlSession, r: { source: string; from: IsoDate; to: IsoDate; reason: string }, now: Date): Promise<void> {
-  await session.exec(
-    `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
-     VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
-    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now },
-  );
+function pendingRequests(ctx: PipelineContext): Promise<PendingRequest[]> {
+  return ctx.warehouse.query<PendingRequest>(`SELECT request_id, source, date_from, date_to, selector FROM ops.transform_requests WHERE status = 'pending'`);
+}
+
+/** What a pass must build: changed sources (by bronze table) and models selected for a rebuild. */
+interface Work {
+  changes: Map<string, DateRange>;
+  forced: Map<string, DateRange>;
+  /** The models each request would rebuild: it is done when all of them built. */
+  affects: Map<string, Set<string>>;
+  /** Requests that name nothing the graph knows (a source or selector since removed): done, with a warning. */
+  stale: string[];
+}
+
+function workOf(ctx: PipelineContext, graph: ModelGraph, pending: PendingRequest[]): Work {
+  const work: Work = { changes: new Map(), forced: new Map(), affects: new Map(), stale: [] };
+  for (const p of pending) {
+    const range = { from: p.date_from, to: p.date_to };
+    if (p.selector) {
+      let selected: ModelDef[];
+      try {
+        selected = graph.select(p.selector);
+      } catch (err) {
+        if (!(err instanceof SelectionError)) throw err;
+        ctx.log.warn(`transform request ${p.request_id} selects nothing this version knows; dropped`, { selector: p.selector, reason: err.message });
+        work.stale.push(p.request_id);
+        continue;
+      }
+      for (const m of selected) work.forced.set(m.name, unionRange(work.forced.get(m.name), range)!);
+      work.affects.set(p.request_id, new Set(selected.map((m) => m.name)));
+      continue;
+    }
+    const node = graph.sourceNode(p.source);
+    if (!node) {
+      ctx.log.warn(`transform request ${p.request_id} names a source this version does not know; dropped`, { source: p.source });
+      work.stale.push(p.request_id);
+      continue;
+    }
+    work.changes.set(node, unionRange(work.changes.get(node), range)!);
+    work.affects.set(p.request_id, graph.descendants(node));
+  }
+  return work;
 }
 
 /** One run: returns undefined when there was nothing to do. */
-async function transformPass(ctx: PipelineContext, triggerName: string): Promise<TransformPass | undefined> {
-  const newFiles = await listNewBronzeFiles(ctx);
-  if (newFiles.length === 0 && (await pendingRequestCount(ctx)) === 0) return undefined;
+async function transformPass(ctx: PipelineContext, triggerName: string, graph: ModelGraph): Promise<TransformPass | undefined> {
+  const newFiles = await listNewBronzeFiles(ctx, graph);
+  if (newFiles.length === 0 && (await pendingRequests(ctx)).length === 0) return undefined;
 
   const run = await Run.start(ctx, 'transform', triggerName);
   try {
-    let rowsLoaded = 0;
-    const batches = loadBatches(newFiles);
-    // The next batch downloads while the current one loads: download and insert overlap.
-    // (a download that fails while the previous batch loads surfaces when its turn comes)
-    const prefetch = (batch: BronzeFile[]) => {
-      const p = StagedBatch.download(ctx, batch);
-      p.catch(() => undefined);
-      return p;
-    };
-    let next = batches.length > 0 ? prefetch(batches[0]!) : undefined;
-    try {
-      for (let i = 0; i < batches.length; i++) {
-        const batch = batches[i]!;
-        const staged = await next!;
-        next = i + 1 < batches.length ? prefetch(batches[i + 1]!) : undefined;
-        const name = `load ${batch[0]!.source.name}: ${batch.length} file${batch.length > 1 ? 's' : ''} (${batch[0]!.path}${batch.length > 1 ? ' …' : ''})`;
-        try {
-          const loaded = await run.step(name, () => loadBronzeFiles(ctx, run.runId, batch, staged));
-          rowsLoaded += loaded.rowsOut;
-        } finally {
-          await staged.remove();
-        }
-      }
-    } finally {
-      // a failed load leaves the prefetched batch behind: remove it too
-      await next?.then((staged) => staged.remove()).catch(() => undefined);
-    }
+    const { rowsLoaded } = await loadNewBronzeFiles(ctx, run, newFiles);
+    const pending = await pendingRequests(ctx);
+    const work = workOf(ctx, graph, pending);
+    const result = await buildChanged(ctx, run, graph, work);
 
-    // Everything to do, from the file loads and the requests, as one range per source.
-    const pending = await ctx.warehouse.query<{ request_id: string; source: string; date_from: string; date_to: string }>(
-      `SELECT request_id, source, date_from, date_to FROM ops.transform_requests WHERE status = 'pending'`,
-    );
-    const changes = new Map<string, DateRange>();
-    for (const p of pending) changes.set(p.source, unionRange(changes.get(p.source), { from: p.date_from, to: p.date_to })!);
-
-    const models: TransformPass['models'] = [];
-    const testSummaries: TestSummary[] = [];
-    if (changes.size > 0) {
-      // Stage bronze: the sources' tests over the dates loaded or requested.
-      for (const source of BRONZE_SOURCES) {
-        const range = changes.get(source.name);
-        const tests = source.checks.tests;
-        if (!range || tests.length === 0) continue;
-        testSummaries.push(await testBronze(ctx, run, tests, { table: source.table, dateColumn: source.dateColumn, range, now: ctx.now() }));
-      }
-      await run.step('calendar', () => ensureCalendar(ctx));
-      // Stages silver and gold: each model is rebuilt and tested in one transaction.
-      for (const model of MODELS) {
-        const range = model.affectedDates(changes, ctx.settings);
-        if (!range) continue;
-        const built = await buildModel(ctx, run, model, range);
-        testSummaries.push(built.tests);
-        models.push({ name: model.name, range, rows: built.rows });
-      }
-    }
-    const tests = addSummaries(testSummaries);
-
-    // The requests are done only now, after every model built: a failure leaves them pending.
+    // A request is done when every model it affects built; the rest stay pending for the next run.
+    const notBuilt = new Set([...result.failed.map((f) => f.name), ...result.skipped.map((s) => s.name)]);
+    const done = pending.filter((p) => work.stale.includes(p.request_id) || ![...(work.affects.get(p.request_id) ?? [])].some((m) => notBuilt.has(m)));
     await ctx.warehouse.transaction(async (tx) => {
-      for (const p of pending) await tx.exec(`UPDATE ops.transform_requests SET status = 'done', run_id = @run_id WHERE request_id = @id`, { run_id: run.runId, id: p.request_id });
+      for (const p of done) await tx.exec(`UPDATE ops.transform_requests SET status = 'done', run_id = @run_id WHERE request_id = @id`, { run_id: run.runId, id: p.request_id });
     });
-    const gold = models.find((m) => m.name.startsWith('gold.'));
-    await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut: gold?.rows ?? 0, detail: { files: newFiles.length, changes: Object.fromEntries(changes), models, tests } });
-    return { runId: run.runId, filesLoaded: newFiles.length, rowsLoaded, changes: Object.fromEntries(changes), models, tests };
+
+    const pass: TransformPass = {
+      runId: run.runId,
+      filesLoaded: newFiles.length,
+      rowsLoaded,
+      changes: Object.fromEntries([...work.changes].map(([table, range]) => [sourceName(graph, table), range])),
+      models: result.built,
+      failed: result.failed,
+      skipped: result.skipped,
+      tests: addSummaries(result.tests),
+    };
+    const rowsOut = pass.models.filter((m) => m.name.startsWith('gold.')).reduce((n, m) => n + m.rows, 0);
+    const detail = { files: newFiles.length, changes: pass.changes, models: pass.models, tests: pass.tests, ...failureDetail(pass) };
+    if (pass.failed.length === 0) {
+      await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut, detail });
+      return pass;
+    }
+    const error = describeFailures(pass);
+    await run.finish('failed', { rowsIn: rowsLoaded, rowsOut, detail }, error);
+    // A failure other than a data test (SQL, a value the SQL cannot hold, a lost connection) is
+    // thrown, so the message is retried; data test failures are an answer (see `blocked`).
+    if (pass.failed.some((f) => f.failedTests.length === 0)) throw new TransformFailure(error, pass);
+    return pass;
   } catch (err) {
-    if (err instanceof DataTestFailure) err.runId = run.runId;
-    await run.finish('failed', { detail: err instanceof DataTestFailure ? { failedTests: err.failures.map((f) => f.testId) } : undefined }, err).catch(() => undefined);
+    if (!(err instanceof TransformFailure)) await run.finish('failed', {}, err).catch(() => undefined);
     throw err;
   }
+}
+
+function sourceName(graph: ModelGraph, table: string): string {
+  const node = graph.node(table);
+  return node.kind === 'source' ? node.source.name : table;
+}
+
+function failureDetail(pass: TransformPass): Record<string, unknown> {
+  if (pass.failed.length === 0) return {};
+  return { failedModels: pass.failed, skippedModels: pass.skipped };
+}
+
+/** `gold.x failed: …; skipped because gold.x failed: a, b`. */
+export function describeFailures(pass: Pick<TransformPass, 'failed' | 'skipped'>): string {
+  return pass.failed
+    .map((f) => {
+      const skipped = pass.skipped.filter((s) => s.because === f.name).map((s) => s.name);
+      return `${f.name} failed: ${f.error}${skipped.length ? ` (skipped because of it: ${skipped.join(', ')})` : ''}`;
+    })
+    .join('; ');
+}
+
+interface BuildResult {
+  built: TransformPass['models'];
+  failed: TransformPass['failed'];
+  skipped: TransformPass['skipped'];
+  tests: TestSummary[];
+}
+
+/**
+ * The sources' tests over what changed, then every model downstream, in build order. A model's
+ * dates come from its parents' changes (`affectedDates`) and any rebuild that selects it.
+ */
+async function buildChanged(ctx: PipelineContext, run: Run, graph: ModelGraph, work: Work): Promise<BuildResult> {
+  const changes = new Map(work.changes);
+  const result: BuildResult = { built: [], failed: [], skipped: [], tests: [] };
+  /** Nodes that did not publish, with the root failure each traces back to. */
+  const notPublished = new Map<string, string>();
+
+  // Stage bronze: each changed source's tests over the dates loaded or requested.
+  for (const [table, range] of work.changes) {
+    const node = graph.node(table);
+    if (node.kind !== 'source' || node.source.checks.tests.length === 0) continue;
+    const scope: TestScope = { table: node.source.table, dateColumn: node.source.dateColumn, range, now: ctx.now() };
+    const started = new Date();
+    const results = await runDataTests(ctx.warehouse, node.source.checks.tests, scope);
+    result.tests.push(await recordTestResults(ctx, run, `tests ${tableName(node.source.table)}`, results, started, new Date()));
+    const blocking = blockingFailures(results);
+    if (blocking.length > 0) notPublished.set(table, table);
+  }
+
+  for (const model of graph.models) {
+    const node = graph.node(model.name);
+    const parentChanges = new Map(node.parents.flatMap((p) => (changes.has(p) ? [[p, changes.get(p)!] as const] : [])));
+    const range = unionRange(model.affectedDates(parentChanges, ctx.settings), work.forced.get(model.name));
+    if (!range) continue;
+    // Descendants plan with this model's dates whether it builds or not, so a skip propagates.
+    changes.set(model.name, range);
+    const failedParent = node.parents.find((p) => notPublished.has(p));
+    if (failedParent) {
+      const because = notPublished.get(failedParent)!;
+      notPublished.set(model.name, because);
+      result.skipped.push({ name: model.name, because });
+      await run.recordStep(model.name, 'skipped', new Date(), { detail: { because, from: range.from, to: range.to } }, `skipped: ${because} failed`);
+      continue;
+    }
+    try {
+      const built = await buildModel(ctx, run, graph, model, range);
+      result.tests.push(built.tests);
+      result.built.push({ name: model.name, range, rows: built.rows });
+    } catch (err) {
+      notPublished.set(model.name, model.name);
+      const failedTests = err instanceof DataTestFailure ? err.failures.map((f) => f.testId) : [];
+      result.failed.push({ name: model.name, error: err instanceof Error ? err.message : String(err), failedTests });
+      ctx.log.error(`model ${model.name} failed; its descendants are skipped this run`, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return result;
+}
+
+/** A model's own statements failed (not its tests): carries the engine's error out of the transaction. */
+class ModelBuildError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** What a failing model's error says: the model, its SQL file, and the bronze files this run loaded into its sources. */
+async function explainModelError(ctx: PipelineContext, run: Run, graph: ModelGraph, model: ModelDef, err: unknown): Promise<Error> {
+  const where = model.kind === 'sql' ? ` (sql/${model.file})` : '';
+  const message = err instanceof Error ? err.message : String(err);
+  const sources = [...graph.ancestors(model.name)].filter((n) => graph.node(n).kind === 'source');
+  const names = sources.map((s) => {
+    const n = graph.node(s);
+    return n.kind === 'source' ? n.source.name : s;
+  });
+  // the files this run loaded are the first suspects of a failure caused by data
+  const params: SqlParams = { run_id: run.runId };
+  const inList = names.map((n, i) => ((params[`s${i}`] = n), `@s${i}`)).join(', ');
+  const loaded = names.length
+    ? await ctx.warehouse
+        .query<{ bronze_file: string; row_count: number }>(`SELECT bronze_file, row_count FROM ops.loaded_files WHERE run_id = @run_id AND source IN (${inList}) ORDER BY bronze_file`, params)
+        .catch(() => [])
+    : [];
+  const suspects = loaded.length
+    ? ` Files loaded by this run into its sources (${names.join(', ')}): ${loaded
+        .slice(0, 5)
+        .map((f) => `${f.bronze_file} (${f.row_count} rows)`)
+        .join(', ')}${loaded.length > 5 ? `, and ${loaded.length - 5} more` : ''}.`
+    : '';
+  return new Error(`${model.name}${where}: ${message}.${suspects}`, { cause: err });
 }
 
 /**
@@ -191,18 +327,25 @@ async function transformPass(ctx: PipelineContext, triggerName: string): Promise
  * tests share one transaction, so readers never see a model half rebuilt, and a failing `error`
  * test rolls the model back to exactly what it was.
  */
-async function buildModel(ctx: PipelineContext, run: Run, model: ModelDef, range: DateRange): Promise<{ rows: number; tests: TestSummary }> {
-  const statements = renderModelSql(model, ctx.warehouse.engine, ctx.settings);
-  const params = modelParameters(range, ctx.settings);
+async function buildModel(ctx: PipelineContext, run: Run, graph: ModelGraph, model: ModelDef, range: DateRange): Promise<{ rows: number; tests: TestSummary }> {
+  const domain = graph.domains.find((d) => d.name === model.domain)!;
+  const values = domain.values(ctx.settings);
+  const params: Record<string, SqlValue> = { ...values.parameters, date_from: range.from, date_to: range.to };
+  const statements = model.kind === 'sql' ? renderModelSql(model, ctx.warehouse.engine, values.slots) : [];
   const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now() };
   const tested: { results?: DataTestResult[]; started?: Date; finished?: Date } = {};
   try {
     const result = await run.step(model.name, () =>
       ctx.warehouse.transaction(async (tx) => {
         let rowsOut = 0;
-        for (const sql of statements) {
-          const changed = await tx.exec(sql, pick(params, parameterNames(sql)));
-          if (insertsRows(sql)) rowsOut += changed;
+        try {
+          if (model.kind === 'code') rowsOut = (await model.build(tx, { table: model.table, range, settings: ctx.settings, engine: ctx.warehouse.engine, now: ctx.now() })).rowsOut;
+          for (const sql of statements) {
+            const changed = await tx.exec(sql, pick(params, parameterNames(sql), model));
+            if (insertsRows(sql)) rowsOut += changed;
+          }
+        } catch (err) {
+          throw new ModelBuildError(err); // explained once the transaction has rolled back
         }
         tested.started = new Date();
         tested.results = await runDataTests(tx, modelTests(model, ctx.warehouse.engine), scope);
@@ -216,18 +359,10 @@ async function buildModel(ctx: PipelineContext, run: Run, model: ModelDef, range
   } catch (err) {
     // the results of a rolled-back build are recorded all the same
     if (tested.results) await recordTestResults(ctx, run, `tests ${model.name}`, tested.results, tested.started!, tested.finished!);
+    if (err instanceof DataTestFailure) err.runId = run.runId;
+    if (err instanceof ModelBuildError) throw await explainModelError(ctx, run, graph, model, err.cause);
     throw err;
   }
-}
-
-/** A source's tests after the load stage: read-only, so outside any transaction. */
-async function testBronze(ctx: PipelineContext, run: Run, tests: DataTest[], scope: TestScope): Promise<TestSummary> {
-  const started = new Date();
-  const results = await runDataTests(ctx.warehouse, tests, scope);
-  const summary = await recordTestResults(ctx, run, `tests ${tableName(scope.table)}`, results, started, new Date());
-  const blocking = blockingFailures(results);
-  if (blocking.length > 0) throw new DataTestFailure(blocking);
-  return summary;
 }
 
 function addSummaries(all: TestSummary[]): TestSummary {
@@ -240,165 +375,11 @@ function addSummaries(all: TestSummary[]): TestSummary {
   };
 }
 
-function pick(params: Record<string, string | number>, names: string[]): SqlParams {
+function pick(params: Record<string, SqlValue>, names: string[], model: ModelDef): SqlParams {
   const out: SqlParams = {};
   for (const n of names) {
-    if (!(n in params)) throw new Error(`SQL uses @${n}, which the transform does not provide`);
+    if (!(n in params)) throw new Error(`${model.name} uses @${n}, which its domain (${model.domain}) does not provide`);
     out[n] = params[n]!;
   }
   return out;
-}
-
-interface BronzeFile {
-  source: BronzeSource;
-  path: string; // in the bronze container
-  etag: string;
-  /** Lineage stamped on every row of the file (from the blob's metadata). */
-  sourceFile: string;
-  ingestedAt: Date;
-  /** An earlier version of the blob was loaded (its rows must be replaced). */
-  reload: boolean;
-}
-
-/** Bronze blobs that are new, or changed since they were loaded (a re-pull replaces a blob). */
-async function listNewBronzeFiles(ctx: PipelineContext): Promise<BronzeFile[]> {
-  const loaded = new Map(
-    (await ctx.warehouse.query<{ bronze_file: string; etag: string }>(`SELECT bronze_file, etag FROM ops.loaded_files`)).map((r) => [r.bronze_file, r.etag]),
-  );
-  const bronze = container(ctx.storage, 'bronze');
-  const files: BronzeFile[] = [];
-  for (const source of BRONZE_SOURCES) {
-    for await (const blob of bronze.listBlobsFlat({ prefix: `${source.name}/`, includeMetadata: true })) {
-      if (!blob.name.endsWith('.jsonl')) continue;
-      const etag = blob.properties.etag ?? '';
-      if (loaded.get(`bronze/${blob.name}`) === etag) continue;
-      const lineage = readBronzeLineage(blob.metadata);
-      if (!lineage) {
-        ctx.log.warn('bronze blob without lineage metadata skipped (not written by an ingester?)', { blob: `bronze/${blob.name}` });
-        continue;
-      }
-      files.push({ source, path: blob.name, etag, ...lineage, reload: loaded.has(`bronze/${blob.name}`) });
-    }
-  }
-  return files.sort((a, b) => a.path.localeCompare(b.path));
-}
-
-/**
- * A batch of bronze blobs downloaded to local temporary files (the exact bytes of the etag
- * listed), so the next batch can download while the current one loads.
- */
-class StagedBatch {
-  private constructor(
-    private readonly dir: string,
-    readonly paths: string[],
-  ) {}
-
-  static async download(ctx: PipelineContext, files: BronzeFile[]): Promise<StagedBatch> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'pipeline-load-'));
-    const staged = new StagedBatch(dir, files.map((_f, i) => path.join(dir, `${i}.jsonl`)));
-    try {
-      const bronze = container(ctx.storage, 'bronze');
-      let next = 0;
-      const worker = async () => {
-        for (let i = next++; i < files.length; i = next++) {
-          const res = await bronze.getBlobClient(files[i]!.path).download(0, undefined, { conditions: { ifMatch: files[i]!.etag } });
-          await pipeline(res.readableStreamBody as Readable, createWriteStream(staged.paths[i]!));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(4, files.length) }, worker));
-      return staged;
-    } catch (err) {
-      await staged.remove();
-      throw err;
-    }
-  }
-
-  remove(): Promise<void> {
-    return rm(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Files of one source per batch, so each batch is one bulk statement and one transaction. */
-const FILES_PER_BATCH = 100;
-
-function loadBatches(files: BronzeFile[]): BronzeFile[][] {
-  const batches: BronzeFile[][] = [];
-  for (const source of BRONZE_SOURCES) {
-    const own = files.filter((f) => f.source === source);
-    for (let i = 0; i < own.length; i += FILES_PER_BATCH) batches.push(own.slice(i, i + FILES_PER_BATCH));
-  }
-  return batches;
-}
-
-/**
- * Loads a batch of bronze blobs of one source, replacing whatever earlier versions of them
- * loaded, and leaves a request for the dates they touched (old and new content), all in one
- * transaction: the batch is loaded whole or not at all.
- */
-async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: BronzeFile[], staged: StagedBatch): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
-  const source = files[0]!.source;
-  const table = source.table;
-  const target = `${table.schema}.${table.name}`;
-  // `@f0, @f1, …`: placeholders generated here; the file names are bound as parameters
-  const fileParams: SqlParams = {};
-  const inList = files.map((f, i) => ((fileParams[`f${i}`] = `bronze/${f.path}`), `@f${i}`)).join(', ');
-  const rangesSql = `SELECT _bronze_file, MIN(CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS row_count
-                     FROM ${target} WHERE _bronze_file IN (${inList}) GROUP BY _bronze_file`;
-  type FileRange = { _bronze_file: string; min_date: string; max_date: string; row_count: number };
-
-  const loaded = await ctx.warehouse.transaction(async (tx) => {
-    // Replacing earlier versions: their dates need rebuilding too. First loads skip the scans.
-    const before = files.some((f) => f.reload) ? await tx.query<FileRange>(rangesSql, fileParams) : [];
-    if (before.length > 0) await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
-    const rows = await tx.loadJsonLinesMany(
-      table,
-      files.map((f, i) => ({
-        path: staged.paths[i]!,
-        open: () => Promise.resolve(createReadStream(staged.paths[i]!)),
-        constants: { _source_file: f.sourceFile, _ingested_at: sqlTimestampText(f.ingestedAt), _bronze_file: `bronze/${f.path}` },
-      })),
-    );
-    const after = await tx.query<FileRange>(rangesSql, fileParams);
-    let range: DateRange | undefined;
-    for (const r of [...before, ...after]) range = unionRange(range, { from: r.min_date, to: r.max_date });
-
-    const loaded = new Map(after.map((r) => [r._bronze_file, r]));
-    await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file IN (${inList})`, fileParams);
-    const now = ctx.now();
-    await tx.appendRows(
-      TABLES.loadedFiles,
-      files.map((f) => {
-        const r = loaded.get(`bronze/${f.path}`);
-        return [`bronze/${f.path}`, source.name, f.etag, r?.row_count ?? 0, r?.min_date ?? null, r?.max_date ?? null, now, runId];
-      }),
-    );
-    if (range) await recordRequest(tx, { source: source.name, ...range, reason: `load of ${files.length} ${source.name} file(s)` }, now);
-    return { rowsIn: rows, rowsOut: rows, detail: { files: files.length, dates: range ?? null } };
-  });
-  ctx.telemetry.metric(METRICS.rowsLoaded, loaded.rowsOut, { source: source.name });
-  return loaded;
-}
-
-/** Keeps `silver.dim_calendar` a contiguous run of days covering all data and its windows. */
-async function ensureCalendar(ctx: PipelineContext): Promise<{ rowsOut: number; detail: unknown }> {
-  const [need] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(
-    `SELECT MIN(d) AS lo, MAX(d) AS hi FROM (
-       SELECT MIN(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
-       UNION ALL SELECT MIN(activity_date) AS d FROM bronze.product_usage
-       UNION ALL SELECT MAX(activity_date) AS d FROM bronze.product_usage
-       UNION ALL SELECT MAX(CAST(snapshot_date AS DATE)) AS d FROM bronze.crm_company_daily
-     ) bounds`,
-  );
-  if (!need?.lo || !need.hi) return { rowsOut: 0, detail: 'no data yet' };
-  const lo = addDays(need.lo, -lookbackDays(ctx.settings));
-  const hi = need.hi;
-  const [have] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(`SELECT MIN(calendar_date) AS lo, MAX(calendar_date) AS hi FROM silver.dim_calendar`);
-  const missing: IsoDate[] = [];
-  if (!have?.lo || !have.hi) missing.push(...dateRange(lo, hi));
-  else {
-    if (lo < have.lo) missing.push(...dateRange(lo, addDays(have.lo, -1)));
-    if (hi > have.hi) missing.push(...dateRange(addDays(have.hi, 1), hi));
-  }
-  await ctx.warehouse.appendRows(TABLES.dimCalendar, missing.map((d) => [d]));
-  return { rowsOut: missing.length, detail: { from: lo, to: hi } };
 }

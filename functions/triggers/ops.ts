@@ -5,7 +5,8 @@
  *
  *   GET  /api/ops/runs?limit=20&status=failed     POST /api/ops/backfill {"from","to"}
  *   GET  /api/ops/freshness                       POST /api/ops/replay   {"file"}
- *   GET  /api/ops/trace?company=C1&date=D         POST /api/ops/rerun    {"from","to","source"?}
+ *   GET  /api/ops/trace?company=C1&date=D         POST /api/ops/rerun    {"from","to","source"?|"select"?}
+ *   GET  /api/ops/lineage?select=+gold.x
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { runOperation, type OperationName } from '../ops/operations.js';
@@ -15,6 +16,7 @@ const ROUTES: { name: OperationName; functionName: string; method: 'GET' | 'POST
   { name: 'runs', functionName: 'opsRuns', method: 'GET' },
   { name: 'freshness', functionName: 'opsFreshness', method: 'GET' },
   { name: 'trace', functionName: 'opsTrace', method: 'GET' },
+  { name: 'lineage', functionName: 'opsLineage', method: 'GET' },
   { name: 'backfill', functionName: 'opsBackfill', method: 'POST' },
   { name: 'replay', functionName: 'opsReplay', method: 'POST' },
   { name: 'rerun', functionName: 'opsRerun', method: 'POST' },

@@ -1,7 +1,10 @@
 /**
- * The typed table catalogue: one definition per warehouse table. DDL for both engines, bulk-load
- * column types and the not-null / unique checks all come from here, so a table is declared once.
- * Table and column names in SQL built by code come only from this allow-list, never from input.
+ * The typed table catalogue: the types a warehouse table is declared with, and the pipeline's own
+ * `ops` tables. A domain's tables are declared with its sources (bronze, derived from each source's
+ * contract) and its models (silver, gold); `domains/registry.ts` gathers them all into `ALL_TABLES`.
+ * DDL for both engines, bulk-load column types and the not-null / unique checks all come from
+ * these declarations, so a table is declared once. Table and column names in SQL built by code come
+ * only from this allow-list, never from input.
  */
 export type LogicalType =
   | { kind: 'string'; length?: number } // no length: unbounded (nvarchar(max))
@@ -40,111 +43,23 @@ export const timestamp: LogicalType = { kind: 'timestamp' };
 export const bool: LogicalType = { kind: 'bool' };
 export const decimal = (precision: number, scale: number): LogicalType => ({ kind: 'decimal', precision, scale });
 
-const col = (name: string, type: LogicalType, nullable = true): ColumnDef => ({ name, type, nullable });
-const req = (name: string, type: LogicalType): ColumnDef => col(name, type, false);
-const added = (name: string, type: LogicalType): ColumnDef => ({ name, type, nullable: true, addedLater: true });
+/** A nullable column. */
+export const col = (name: string, type: LogicalType, nullable = true): ColumnDef => ({ name, type, nullable });
+/** A NOT NULL column. */
+export const req = (name: string, type: LogicalType): ColumnDef => col(name, type, false);
+/** A column added after warehouses with its table exist (nullable; the bootstrap adds it). */
+export const added = (name: string, type: LogicalType): ColumnDef => ({ name, type, nullable: true, addedLater: true });
 
 /** Lineage carried by every bronze row: where it came from and when it arrived. */
-const lineage: ColumnDef[] = [
+export const BRONZE_LINEAGE: ColumnDef[] = [
   req('_source_file', string(1024)), // the file the row came from (landing path, or the API pull blob)
   req('_row_number', bigint), // its line in that file (1 = header for CSV)
   req('_ingested_at', timestamp), // when the ingester wrote it
   req('_bronze_file', string(1024)), // the bronze blob it was loaded from (the unit of reload)
 ];
 
-export const TABLES = {
-  // ---- bronze: raw rows as they arrived, with lineage ------------------------------------
-  bronzeCrmCompanyDaily: {
-    schema: 'bronze',
-    name: 'crm_company_daily',
-    description: 'CRM company snapshot rows as uploaded (text, untyped), extra columns as JSON.',
-    columns: [
-      req('company_id', string(100)),
-      col('name', string(400)),
-      col('country', string(100)),
-      col('industry_tag', string(200)),
-      col('last_contact_at', string(64)),
-      req('snapshot_date', string(32)),
-      col('_extra_columns', string()),
-      ...lineage,
-    ],
-  },
-  bronzeProductUsage: {
-    schema: 'bronze',
-    name: 'product_usage',
-    description: 'Usage API records, one JSON line each, as pulled per activity date.',
-    columns: [
-      req('company_id', string(100)),
-      req('activity_date', date),
-      req('active_users', int),
-      req('events', bigint),
-      ...lineage,
-    ],
-  },
-
-  // ---- silver: typed, deduplicated, conformed ---------------------------------------------
-  dimCompany: {
-    schema: 'silver',
-    name: 'dim_company',
-    description: 'Company attributes as SCD type 2: one row per version, valid_from inclusive, valid_to exclusive.',
-    key: ['company_id', 'valid_from'],
-    columns: [
-      req('company_id', string(100)),
-      col('company_name', string(400)),
-      col('country', string(100)),
-      col('industry_tag', string(200)),
-      col('last_contact_at', timestamp),
-      req('valid_from', date),
-      req('valid_to', date),
-      req('is_current', bool),
-      req('_source_file', string(1024)),
-      req('_row_number', bigint),
-    ],
-  },
-  factCompanyUsageDaily: {
-    schema: 'silver',
-    name: 'fact_company_usage_daily',
-    description: 'Daily usage per company; the latest pull of a date wins.',
-    key: ['activity_date', 'company_id'], // date first: models rebuild by date range
-    columns: [
-      req('company_id', string(100)),
-      req('activity_date', date),
-      req('active_users', int),
-      req('events', bigint),
-      req('_source_file', string(1024)),
-      req('_row_number', bigint),
-      req('_ingested_at', timestamp),
-    ],
-  },
-  dimCalendar: {
-    schema: 'silver',
-    name: 'dim_calendar',
-    description: 'One row per calendar day; the spine of every dense daily model.',
-    key: ['calendar_date'],
-    columns: [req('calendar_date', date)],
-  },
-
-  // ---- gold: business-ready -----------------------------------------------------------------
-  factCompanyActivityDaily: {
-    schema: 'gold',
-    name: 'fact_company_activity_daily',
-    description: 'One row per company per calendar day: CRM attributes as known that day, usage, rolling 7-day sums, churn flag.',
-    key: ['activity_date', 'company_id'], // date first: models rebuild by date range
-    columns: [
-      req('activity_date', date),
-      req('company_id', string(100)),
-      col('company_name', string(400)),
-      col('country', string(100)),
-      col('industry_tag', string(200)),
-      col('last_contact_at', timestamp),
-      req('active_users', int),
-      req('events', bigint),
-      req('active_users_7d', int),
-      req('events_7d', bigint),
-      req('is_churn_risk', bool),
-    ],
-  },
-
+/** The pipeline's own tables: runs, loads, requests, test results, leases. */
+export const OPS_TABLES = {
   // ---- ops: how the pipeline ran --------------------------------------------------------------
   runs: {
     schema: 'ops',
@@ -243,6 +158,7 @@ export const TABLES = {
       req('requested_at', timestamp),
       req('status', string(16)), // pending | done
       col('run_id', string(64)),
+      added('selector', string(400)), // a rebuild of selected models (`npm run ops -- rerun --select …`); NULL: the source's descendants
     ],
   },
   dataTestResults: {
@@ -294,4 +210,3 @@ export const TABLES = {
   },
 } satisfies Record<string, TableDef>;
 
-export const ALL_TABLES: TableDef[] = Object.values(TABLES);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_TABLES, type LogicalType, type TableDef } from './catalog.js';
+import type { LogicalType, TableDef } from './catalog.js';
 import type { EngineName } from './warehouse.js';
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops'] as const;
@@ -78,7 +78,7 @@ export function createSchemaSql(engine: EngineName, schema: string): string {
 }
 
 /** The bootstrap as a list of single-statement batches, in order; each is idempotent. */
-export function bootstrapBatches(engine: EngineName, tables: TableDef[] = ALL_TABLES): string[] {
+export function bootstrapBatches(engine: EngineName, tables: readonly TableDef[]): string[] {
   return [
     ...SCHEMAS.map((s) => createSchemaSql(engine, s)),
     ...tables.map((t) => createTableSql(engine, t)),

@@ -239,3 +239,19 @@ export function renderTemplate(sql: string, values: TemplateValues): string {
   }
   return out;
 }
+
+/** The code of a SQL text with its strings, quoted identifiers and comments blanked out. */
+export function codeOnly(sql: string): string {
+  return segments(sql)
+    .map((s) => (s.code ? s.text : ' '))
+    .join('');
+}
+
+const TABLE_REFERENCE = /\b(bronze|silver|gold|ops|reporting)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b/gi;
+
+/** The schema-qualified tables a SQL text names (outside strings and comments), lower case, sorted. */
+export function tableReferences(sql: string): string[] {
+  const names = new Set<string>();
+  for (const m of codeOnly(sql).matchAll(TABLE_REFERENCE)) names.add(`${m[1]!.toLowerCase()}.${m[2]!.toLowerCase()}`);
+  return [...names].sort();
+}

@@ -39,7 +39,8 @@ import type { Readable } from 'node:stream';
 import { it } from 'vitest';
 import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
-import { ALL_TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
+import { ALL_TABLES } from '../../functions/domains/registry.js';
+import type { TableDef } from '../../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
 import type { EngineName, JsonLinesPart, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
 
@@ -66,7 +67,7 @@ export function skipUnavailable(engine: TestEngine): boolean {
 }
 
 /** Empties every catalogue table (children first is not needed: the catalogue has no foreign keys). */
-export async function resetWarehouse(wh: Warehouse, tables: TableDef[] = ALL_TABLES): Promise<void> {
+export async function resetWarehouse(wh: Warehouse, tables: readonly TableDef[] = ALL_TABLES): Promise<void> {
   for (const t of tables) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
 }
 
@@ -95,7 +96,7 @@ function withCleanup(wh: Warehouse, cleanup: () => Promise<void>): Warehouse {
 /** A fresh DuckDB file in its own temp directory, removed on close. */
 export async function openTempDuckDb(): Promise<Warehouse> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pipeline-test-'));
-  const wh = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
+  const wh = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'), { tables: ALL_TABLES });
   return withCleanup(wh, () => rm(dir, { recursive: true, force: true }));
 }
 
@@ -139,7 +140,7 @@ async function acquireTestLock(settings: Settings): Promise<() => Promise<void>>
     if (!testLockPending) {
       testLockPending = (async () => {
         const { MssqlWarehouse } = await import('../../functions/warehouse/mssql/mssqlWarehouse.js');
-        const lockWh = await MssqlWarehouse.open(settings, { log: silentLog });
+        const lockWh = await MssqlWarehouse.open(settings, { tables: ALL_TABLES, log: silentLog });
         let release!: () => void;
         const released = new Promise<void>((resolve) => (release = resolve));
         let held!: () => void;
@@ -190,7 +191,7 @@ async function openMssqlForTest(): Promise<Warehouse> {
   const release = await acquireTestLock(settings);
   try {
     const { MssqlWarehouse } = await import('../../functions/warehouse/mssql/mssqlWarehouse.js');
-    const wh = await MssqlWarehouse.open(settings, { log: silentLog });
+    const wh = await MssqlWarehouse.open(settings, { tables: ALL_TABLES, log: silentLog });
     await resetWarehouse(wh);
     return withCleanup(wh, release);
   } catch (err) {

@@ -4,7 +4,6 @@
  * Everything the pipeline checks about these files is declared here.
  */
 import { test } from '../../quality/dataTests.js';
-import { TABLES } from '../../warehouse/catalog.js';
 import { date, defineContract, text, timestamp } from '../contract.js';
 import { csvUploadSource } from '../csvContract.js';
 import type { FileContext } from '../uploadSource.js';
@@ -30,7 +29,6 @@ export const crmCompanyDailyContract = defineContract<FileContext>()({
 });
 
 export const crmCompanyDaily = csvUploadSource(crmCompanyDailyContract, {
-  bronzeTable: TABLES.bronzeCrmCompanyDaily,
   businessDate: 'snapshot_date',
   checks: {
     // Daily exports: a missed day is worth a look, three are an outage.

@@ -8,6 +8,8 @@ import { test } from '../../quality/dataTests.js';
 import type { SourceChecks } from '../../quality/sourceChecks.js';
 import { z } from 'zod';
 import type { IsoDate } from '../../core/dates.js';
+import type { BronzeSource } from '../../domains/domain.js';
+import { bigint, BRONZE_LINEAGE, date as dateColumn, int, req, string } from '../../warehouse/catalog.js';
 import { date, defineContract, integer, text, type RowOf } from '../contract.js';
 import { compileJsonContract, type JsonFile, type JsonRecordCheck } from '../jsonContract.js';
 
@@ -62,6 +64,20 @@ export const usageChecks: SourceChecks = {
   freshness: { warnAfterHours: 26, errorAfterHours: 50 },
   // duplicates within a pull are quarantined by the contract; across pulls of a date, the blob is replaced
   tests: [test.unique(['activity_date', 'company_id'], { severity: 'warn' })],
+};
+
+/** The usage bronze table: the records of each pulled date as landed, typed (JSON carries types), with lineage. */
+export const usageBronzeSource: BronzeSource = {
+  name: USAGE_SOURCE,
+  table: {
+    schema: 'bronze',
+    name: USAGE_SOURCE,
+    description: 'Usage API records, one JSON line each, as pulled per activity date.',
+    columns: [req('company_id', string(100)), req('activity_date', dateColumn), req('active_users', int), req('events', bigint), ...BRONZE_LINEAGE],
+  },
+  dateColumn: 'activity_date',
+  checks: usageChecks,
+  arrives: `pulled daily from the usage API (${USAGE_API_PATH})`,
 };
 
 /** The zod schema of one record, derived from `usageContract`. */

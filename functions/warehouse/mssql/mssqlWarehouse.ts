@@ -345,6 +345,8 @@ async function* readLines(stream: Readable): AsyncGenerator<string> {
 // ---- sessions -------------------------------------------------------------------------------
 
 export interface MssqlOptions {
+  /** The tables the bootstrap creates when missing (`domains/registry.ts`: ALL_TABLES). */
+  tables: readonly TableDef[];
   log?: Log;
   retry?: RetryPolicy;
   /** Rows per `request.bulk` call; memory is bounded by one batch. */
@@ -542,12 +544,13 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     private readonly retry: Runner,
     bulkBatchSize: number,
     private readonly state: { closed: boolean },
+    private readonly tables: readonly TableDef[],
   ) {
     super(() => new sql.Request(pool), retry, bulkBatchSize);
   }
 
   /** Connects (retrying while the database resumes or fails over) and bootstraps schemas and tables. */
-  static async open(settings: Settings, options: MssqlOptions = {}): Promise<MssqlWarehouse> {
+  static async open(settings: Settings, options: MssqlOptions): Promise<MssqlWarehouse> {
     const log = options.log ?? consoleLog('[mssql] ');
     const loginErrors = new LoginErrors();
     const config = poolConfig(settings);
@@ -574,7 +577,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
       withTransientRetry(operation, ifOpen(operation, fn), { policy, log, loginErrorNumber: loginErrors.lookup });
 
     await retry('connect', () => pool.connect());
-    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state);
+    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state, options.tables);
     try {
       await wh.bootstrap();
     } catch (err) {
@@ -592,7 +595,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
    * DDL right is needed.
    */
   private async bootstrap(): Promise<void> {
-    const batches = bootstrapBatches('mssql');
+    const batches = bootstrapBatches('mssql', this.tables);
     await this.retry('bootstrap', () =>
       this.inTransaction(async (tx) => {
         await new sql.Request(tx).batch(

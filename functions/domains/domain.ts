@@ -1,0 +1,70 @@
+/**
+ * A domain: one business area's sources and models, declared in one folder
+ * (`functions/domains/<name>/`, its SQL in `sql/<name>/`). The pipeline's shared machinery —
+ * ingest, load, the model graph, data tests, operations — works on every domain the same way;
+ * `registry.ts` lists them.
+ */
+import type { Settings } from '../core/settings.js';
+import type { SourceChecks } from '../quality/sourceChecks.js';
+import { completeModel, type ModelDef, type ModelSpec, type ModelValues } from '../transform/models.js';
+import type { TableDef } from '../warehouse/catalog.js';
+import type { SqlValue } from '../warehouse/warehouse.js';
+import type { UploadSource } from '../sources/uploadSource.js';
+
+/** A bronze table the transform loads from bronze blobs under `bronze/<name>/`. */
+export interface BronzeSource {
+  name: string;
+  table: TableDef;
+  /** The business date of a row: which dates a loaded file affects. */
+  dateColumn: string;
+  /** Freshness limits (the monitor) and the tests run after each load. */
+  checks: SourceChecks;
+  /** How its data arrives, in a few words (lineage): `CSV uploads to landing/<name>/`, `pulled from …`. */
+  arrives: string;
+}
+
+export interface DomainSpec {
+  /** Folder name under `functions/domains/` and `sql/`; also its selector (`--select company_activity`). */
+  name: string;
+  title: string;
+  description: string;
+  /** CSV uploads, one landing folder each. */
+  uploadSources?: UploadSource[];
+  /** Sources pulled by a timer (an API), landed as bronze blobs by their own ingester. */
+  pulledSources?: BronzeSource[];
+  models: ModelSpec[];
+  /** `@parameters` and `{{ slots }}` its models use, from settings (each statement gets the ones it names). */
+  values?: (settings: Settings) => { parameters?: Record<string, SqlValue>; slots?: Record<string, number> };
+}
+
+export interface Domain {
+  name: string;
+  title: string;
+  description: string;
+  uploadSources: readonly UploadSource[];
+  /** Every source whose bronze table the transform loads: uploads and pulls. */
+  bronzeSources: readonly BronzeSource[];
+  models: readonly ModelDef[];
+  values(settings: Settings): ModelValues;
+}
+
+export function uploadBronzeSource(s: UploadSource): BronzeSource {
+  return { name: s.name, table: s.bronzeTable, dateColumn: s.businessDate, checks: s.checks, arrives: `CSV uploads to landing/${s.name}/` };
+}
+
+export function defineDomain(spec: DomainSpec): Domain {
+  if (!/^[a-z][a-z0-9_]*$/.test(spec.name)) throw new Error(`domain "${spec.name}": the name must be lower case letters, digits and underscores`);
+  const uploads = spec.uploadSources ?? [];
+  return {
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    uploadSources: uploads,
+    bronzeSources: [...uploads.map(uploadBronzeSource), ...(spec.pulledSources ?? [])],
+    models: spec.models.map((m) => completeModel(spec.name, m)),
+    values: (settings) => {
+      const v = spec.values?.(settings) ?? {};
+      return { parameters: v.parameters ?? {}, slots: v.slots ?? {} };
+    },
+  };
+}
