@@ -8,7 +8,7 @@ import type { Settings } from '../core/settings.js';
 import type { SourceChecks } from '../quality/sourceChecks.js';
 import { completeModel, type ModelDef, type ModelSpec, type ModelValues } from '../transform/models.js';
 import type { TableDef } from '../warehouse/catalog.js';
-import type { SqlValue } from '../warehouse/warehouse.js';
+import type { SqlSession, SqlValue } from '../warehouse/warehouse.js';
 import type { UploadSource } from '../sources/uploadSource.js';
 
 /** A bronze table the transform loads from bronze blobs under `bronze/<name>/`. */
@@ -35,6 +35,14 @@ export interface DomainSpec {
   models: ModelSpec[];
   /** `@parameters` and `{{ slots }}` its models use, from settings (each statement gets the ones it names). */
   values?: (settings: Settings) => { parameters?: Record<string, SqlValue>; slots?: Record<string, number> };
+  /** Headline figures for the run summaries (`npm start`, `npm run upload`), read from its tables. */
+  headlines?: (session: SqlSession, settings: Settings) => Promise<Headline[]>;
+}
+
+/** One line of a summary: `label  value`. */
+export interface Headline {
+  label: string;
+  value: string;
 }
 
 export interface Domain {
@@ -46,6 +54,7 @@ export interface Domain {
   bronzeSources: readonly BronzeSource[];
   models: readonly ModelDef[];
   values(settings: Settings): ModelValues;
+  headlines(session: SqlSession, settings: Settings): Promise<Headline[]>;
 }
 
 export function uploadBronzeSource(s: UploadSource): BronzeSource {
@@ -66,5 +75,6 @@ export function defineDomain(spec: DomainSpec): Domain {
       const v = spec.values?.(settings) ?? {};
       return { parameters: v.parameters ?? {}, slots: v.slots ?? {} };
     },
+    headlines: (session, settings) => spec.headlines?.(session, settings) ?? Promise.resolve([]),
   };
 }

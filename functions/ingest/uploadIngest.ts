@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { once } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { PipelineContext } from '../core/context.js';
+import { progressReporter, type PipelineContext } from '../core/context.js';
 import { toIsoDate, type IsoDate } from '../core/dates.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
@@ -265,8 +265,10 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
 
 
   try {
+    const progress = progressReporter(ctx, input.landingFile);
     for await (const item of records) {
       rowsTotal++;
+      progress(rowsTotal, quarantine.count);
       if (item.kind === 'malformed') {
         await reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
         continue;
@@ -292,6 +294,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
       const pending = bronze.addLine(line);
       if (pending) await pending;
     }
+    progress(rowsTotal, quarantine.count, true);
     // Quarantine first: once the bronze blob exists, the loader may pick it up.
     const wroteQuarantine = await quarantine.close();
     await bronze.close();

@@ -87,6 +87,12 @@ export class LocalHost {
     await this.notifyBlobCreated(landingPath);
   }
 
+  /** Uploads a local file to `landing`, streaming (memory does not grow with its size), and sends its BlobCreated event. */
+  async uploadFile(landingPath: string, localPath: string): Promise<void> {
+    await container(this.storage, 'landing').getBlockBlobClient(landingPath).uploadFile(localPath, { blockSize: 8 * 1024 * 1024, concurrency: 2 });
+    await this.notifyBlobCreated(landingPath);
+  }
+
   async notifyBlobCreated(landingPath: string): Promise<void> {
     const url = container(this.storage, 'landing').getBlobClient(landingPath).url;
     await sendJson(queue(this.storage, 'landingEvents'), blobCreatedEvent(landingPath, url));

@@ -21,4 +21,21 @@ export const companyActivity = defineDomain({
     // window frame offsets must be literals on both engines
     slots: { churn_frame_preceding: settings.CHURN_INACTIVE_DAYS - 1 },
   }),
+  headlines: async (session) => {
+    const [gold] = await session.query<{ n: number; companies: number; first_date: string | null; last_date: string | null }>(
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT company_id) AS companies, MIN(activity_date) AS first_date, MAX(activity_date) AS last_date FROM gold.fact_company_activity_daily`,
+    );
+    const atRisk = await session.query<{ company_id: string }>(
+      `SELECT company_id FROM gold.fact_company_activity_daily
+       WHERE is_churn_risk = 1 AND activity_date = (SELECT MAX(activity_date) FROM gold.fact_company_activity_daily) ORDER BY company_id`,
+    );
+    const n = (v: number | undefined) => (v ?? 0).toLocaleString('en-US');
+    return [
+      { label: 'gold', value: `${n(gold?.n)} rows in gold.fact_company_activity_daily: ${n(gold?.companies)} companies, ${gold?.first_date ?? '-'} … ${gold?.last_date ?? '-'}` },
+      {
+        label: 'churn risk',
+        value: `${n(atRisk.length)} companies on ${gold?.last_date ?? '-'}${atRisk.length ? `: ${atRisk.slice(0, 8).map((r) => r.company_id).join(', ')}${atRisk.length > 8 ? ', …' : ''}` : ''}`,
+      },
+    ];
+  },
 });
