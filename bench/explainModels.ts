@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadSettings } from '../functions/core/settings.js';
 import { insertsRows, renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
 import { createTableSql } from '../functions/warehouse/ddl.js';
-import { ALL_TABLES, MODEL_GRAPH } from '../functions/domains/registry.js';
+import { MODEL_GRAPH, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import { parameterNames } from '../functions/warehouse/sqlText.js';
 import type { SqlParams } from '../functions/warehouse/warehouse.js';
@@ -58,7 +58,7 @@ async function explainModel(source: string, model: SqlModelDef): Promise<void> {
   try {
     await copyFile(source, copy);
     const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'duckdb', DUCKDB_PATH: copy });
-    const wh = await DuckDbWarehouse.open(copy, { tables: ALL_TABLES });
+    const wh = await DuckDbWarehouse.open(copy, { schema: WAREHOUSE_SCHEMA });
     try {
       if (args.threads) await wh.exec(`SET threads = ${Number(args.threads)}`);
       if (args['memory-limit']) await wh.exec(`SET memory_limit = '${args['memory-limit'].replace(/'/g, '')}'`);

@@ -108,6 +108,11 @@ describe.each(ENGINES)('gold.fact_company_activity_daily on $name', (engine) => 
     // C: never active, never contacted
     expect(flagged('C')).toEqual(dateRange('2024-01-03', '2024-01-25'));
     expect(flagged('D')).toEqual([]);
+    // the reporting view lists the companies flagged on the data's last day: B and C on Jan 25
+    expect(await wh.query(`SELECT as_of_date, company_id FROM reporting.companies_at_churn_risk ORDER BY company_id`)).toEqual([
+      { as_of_date: '2024-01-25', company_id: 'B' },
+      { as_of_date: '2024-01-25', company_id: 'C' },
+    ]);
   });
 
   it('takes CRM attributes as known on each day (SCD type 2)', async () => {

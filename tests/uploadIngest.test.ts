@@ -3,7 +3,7 @@ import { EVENTS, METRICS } from '../functions/core/telemetry.js';
 import { runUploadIngest, type QuarantineRecord } from '../functions/ingest/uploadIngest.js';
 import { handleLandingEvent, blobCreatedEvent } from '../functions/ingest/landingEvents.js';
 import { crmSampleCsv } from '../functions/local/sampleData.js';
-import { ALL_TABLES } from '../functions/domains/registry.js';
+import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import { jsonLines, listBlobs, putBlob, readBlobText, resetStorage, startTestStorage, testContext, type TestContext, type TestStorage } from './support/pipeline.js';
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await resetStorage(storage.storage);
   await warehouse?.close();
-  warehouse = await DuckDbWarehouse.open(':memory:', { tables: ALL_TABLES });
+  warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
 });
 
 const HEADER = 'company_id,name,country,industry_tag,last_contact_at,snapshot_date';

@@ -14,7 +14,7 @@ import { startUsageApiServer, usageRecordsFor, type UsageApiServer } from '../fu
 import { readWatermark } from '../functions/ops/watermarks.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, type StorageClients } from '../functions/storage/blobStore.js';
 import { transformRequestSchema } from '../functions/transform/requests.js';
-import { ALL_TABLES, tableNamed } from '../functions/domains/registry.js';
+import { tableNamed, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 
 const SEED = 11;
@@ -94,7 +94,7 @@ beforeEach(async () => {
   server.setFailures([]);
   server.setDrift(undefined);
   server.requests.reset();
-  warehouse = await DuckDbWarehouse.open(':memory:', { tables: ALL_TABLES });
+  warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
   log = memoryLog();
 });
 

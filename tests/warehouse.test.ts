@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../functions/core/log.js';
 import { loadSettings } from '../functions/core/settings.js';
-import { ALL_TABLES, tableNamed } from '../functions/domains/registry.js';
+import { tableNamed, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { OPS_TABLES } from '../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import {
@@ -339,10 +339,10 @@ describe('duckdb bootstrap on an existing file', () => {
 
   it('is idempotent and keeps the data', async () => {
     const file = path.join(dir, 'warehouse.duckdb');
-    const first = await DuckDbWarehouse.open(file, { tables: ALL_TABLES });
+    const first = await DuckDbWarehouse.open(file, { schema: WAREHOUSE_SCHEMA });
     await first.exec(`INSERT INTO ops.leases (lease_name, owner) VALUES (@n, @o)`, { n: 'kept', o: 'me' });
     await first.close();
-    const second = await DuckDbWarehouse.open(file, { tables: ALL_TABLES });
+    const second = await DuckDbWarehouse.open(file, { schema: WAREHOUSE_SCHEMA });
     try {
       expect(await second.query(`SELECT lease_name, owner FROM ops.leases`)).toEqual([{ lease_name: 'kept', owner: 'me' }]);
     } finally {

@@ -2,13 +2,19 @@
  * Every domain the pipeline runs, and what follows from them: the sources (a landing folder
  * selects its upload source), the model graph (checked here, at start-up: a cycle or a model
  * reading a table nothing builds stops the app with every problem named) and every warehouse
- * table. Adding a domain is one line here.
+ * table and view. Adding a domain is one line here.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { OPS_TABLES, type TableDef } from '../warehouse/catalog.js';
+import { SQL_DIR, type WarehouseSchema } from '../warehouse/ddl.js';
+import { renderSql } from '../warehouse/macros.js';
+import { parameterNames, splitStatements } from '../warehouse/sqlText.js';
+import type { EngineName } from '../warehouse/warehouse.js';
 import { ModelGraph } from '../transform/graph.js';
 import type { UploadSource } from '../sources/uploadSource.js';
 import { companyActivity } from './company_activity/domain.js';
-import type { BronzeSource, Domain } from './domain.js';
+import type { BronzeSource, Domain, ViewDef } from './domain.js';
 
 export const DOMAINS: readonly Domain[] = [companyActivity];
 
@@ -34,3 +40,20 @@ export function tableNamed(name: string): TableDef {
   if (!table) throw new Error(`no warehouse table ${name}`);
   return table;
 }
+
+/** A view's SELECT for an engine: one statement, macros expanded, no parameters (a view takes none). */
+export function renderViewSql(view: ViewDef, engine: EngineName): string {
+  const text = readFileSync(path.join(SQL_DIR, view.file), 'utf8');
+  const statements = splitStatements(renderSql(text, engine));
+  if (statements.length !== 1 || !/^\s*(--[^\n]*\n\s*)*(WITH|SELECT)\b/i.test(statements[0]!)) {
+    throw new Error(`sql/${view.file}: a view is one SELECT statement (a WITH … SELECT is fine)`);
+  }
+  if (parameterNames(statements[0]!).length > 0) throw new Error(`sql/${view.file}: a view takes no @parameters`);
+  return statements[0]!;
+}
+
+/** What the bootstrap creates: every table, then the reporting views in graph order. */
+export const WAREHOUSE_SCHEMA: WarehouseSchema = {
+  tables: ALL_TABLES,
+  views: (engine) => MODEL_GRAPH.views.map((v) => ({ name: v.name, select: renderViewSql(v, engine) })),
+};

@@ -18,7 +18,7 @@ import { uploadIngestHandler } from '../triggers/uploadIngest.js';
 import { monitorHandler } from '../triggers/monitor.js';
 import { usageIngestHandler } from '../triggers/usageIngest.js';
 import { useSharedContext } from '../triggers/hostContext.js';
-import { ALL_TABLES } from '../domains/registry.js';
+import { WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdbWarehouse.js';
 import { startAzurite, type AzuriteHandle } from './azurite.js';
 
@@ -49,7 +49,7 @@ export class LocalHost {
       const settings = loadSettings({ ...process.env, ...options.env, PIPELINE_LOCAL_DIR: options.dir, AzureWebJobsStorage: azurite.connectionString, WAREHOUSE_ENGINE: 'duckdb' });
       const storage = createStorageClients(settings);
       await ensureStorage(storage);
-      const warehouse = await DuckDbWarehouse.open(settings.duckdbPath, { tables: ALL_TABLES, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
+      const warehouse = await DuckDbWarehouse.open(settings.duckdbPath, { schema: WAREHOUSE_SCHEMA, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
       const ctx: PipelineContext = { settings, storage, warehouse, log: options.log ?? consoleLog(), telemetry: options.telemetry ?? noTelemetry, now: () => new Date() };
       useSharedContext(ctx);
       return new LocalHost(ctx, azurite);

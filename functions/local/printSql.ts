@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings, type Settings } from '../core/settings.js';
-import { ALL_TABLES, MODEL_GRAPH } from '../domains/registry.js';
+import { MODEL_GRAPH, WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import { testName, testQuerySql } from '../quality/dataTests.js';
 import { SelectionError, type ModelGraph } from '../transform/graph.js';
 import { modelTests, renderModelSql } from '../transform/models.js';
@@ -72,7 +72,7 @@ export function renderSqlScript(engine: EngineName, settings: Settings, options:
       );
     }
     out.push('');
-    for (const batch of bootstrapBatches(engine, ALL_TABLES)) {
+    for (const batch of bootstrapBatches(engine, WAREHOUSE_SCHEMA)) {
       // DuckDB batches may hold several statements; each is run on its own
       const pieces = engine === 'duckdb' ? splitStatements(batch) : [batch];
       for (const piece of pieces) out.push(end(piece));

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { loadSettings } from '../core/settings.js';
-import { ALL_TABLES } from '../domains/registry.js';
+import { WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdbWarehouse.js';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   if (!sql) throw new Error('give the query as an argument, e.g. npm run query -- "SELECT COUNT(*) FROM gold.fact_company_activity_daily"');
   const settings = loadSettings();
   if (!existsSync(settings.duckdbPath)) throw new Error(`no warehouse at ${settings.duckdbPath}: run npm start first (or set PIPELINE_LOCAL_DIR)`);
-  const wh = await DuckDbWarehouse.open(settings.duckdbPath, { tables: ALL_TABLES, memoryLimit: settings.DUCKDB_MEMORY_LIMIT });
+  const wh = await DuckDbWarehouse.open(settings.duckdbPath, { schema: WAREHOUSE_SCHEMA, memoryLimit: settings.DUCKDB_MEMORY_LIMIT });
   try {
     const rows = await wh.query(sql);
     if (rows.length === 0) console.log('(no rows)');

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     },
   });
   try {
-    console.log('\n[1/4] CRM upload → landing, BlobCreated event → upload ingest');
+    console.log('\n[1/4] Uploads → landing, BlobCreated events → upload ingest');
     const sample = crmSampleCsv({ seed, companies, days, endDate: yesterday });
     const crmPath = `crm_company_daily/crm_export_seed${seed}_${companies}x${days}.csv`;
     await host.upload(crmPath, sample.csv);
@@ -69,6 +69,14 @@ async function main(): Promise<void> {
     await mkdir(path.join(dir, 'samples'), { recursive: true });
     await writeFile(path.join(dir, 'samples', path.basename(crmPath)), sample.csv);
     await host.drainQueue('landingEvents');
+    // the other domains' samples: several exports each, uploaded in order
+    for (const domain of DOMAINS) {
+      for (const file of domain.sample({ seed, endDate: yesterday })) {
+        await host.upload(`${file.source}/${file.name}`, file.content);
+        await writeFile(path.join(dir, 'samples', file.name), file.content);
+        await host.drainQueue('landingEvents');
+      }
+    }
 
     console.log('\n[2/4] Timer → usage ingest (API → bronze, one blob per activity date)');
     await host.fireUsageTimer();

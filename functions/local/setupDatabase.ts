@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { consoleLog } from '../core/log.js';
 import { loadSettings } from '../core/settings.js';
-import { ALL_TABLES } from '../domains/registry.js';
+import { ALL_TABLES, WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import { SCHEMAS } from '../warehouse/ddl.js';
 import { APP_DATABASE_ROLES, APP_SCHEMA_GRANTS, grantAppAccessSql, IDENTITY_NAME_PATTERN, type CreateUserClause } from '../warehouse/mssql/appAccess.js';
 import { MssqlWarehouse } from '../warehouse/mssql/mssqlWarehouse.js';
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   // The caller's own settings (SQL_AUTH, SQL_PORT, … for a test rig) apply; the target comes from the flags.
   const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'mssql', SQL_SERVER: args.server, SQL_DATABASE: args.database });
   log.info('connecting (a paused serverless database takes up to a minute to resume)', { server: args.server, database: args.database });
-  const warehouse = await MssqlWarehouse.open(settings, { tables: ALL_TABLES, log });
+  const warehouse = await MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log });
   try {
     log.info('warehouse bootstrapped', { schemas: SCHEMAS.length, tables: ALL_TABLES.length });
     await warehouse.exec(grantAppAccessSql(args.createUser), { identity: args.identity });

@@ -3,6 +3,9 @@
  * reads are derived from its SQL (every `bronze.x` / `silver.x` / `gold.x` it names); a code model
  * declares them. Build order is a topological order of this graph, never a list kept by hand.
  *
+ * Reporting views are nodes too (what they read is derived the same way): they come last, read by
+ * nobody inside the pipeline, and the bootstrap creates them in this order.
+ *
  * Built (and checked) when the app starts: a cycle, a model reading a table that nothing builds
  * or loads, or two declarations of one table stop it with every problem named.
  *
@@ -12,14 +15,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BronzeSource, Domain } from '../domains/domain.js';
+import type { BronzeSource, Domain, ViewDef } from '../domains/domain.js';
 import { SQL_DIR } from '../warehouse/ddl.js';
 import { tableReferences } from '../warehouse/sqlText.js';
 import type { ModelDef } from './models.js';
 
 export type GraphNode =
   | { kind: 'source'; name: string; domain: string; source: BronzeSource; parents: string[]; children: string[] }
-  | { kind: 'model'; name: string; domain: string; model: ModelDef; parents: string[]; children: string[] };
+  | { kind: 'model'; name: string; domain: string; model: ModelDef; parents: string[]; children: string[] }
+  | { kind: 'view'; name: string; domain: string; view: ViewDef; parents: string[]; children: string[] };
 
 export class GraphError extends Error {
   constructor(readonly problems: string[]) {
@@ -30,9 +34,9 @@ export class GraphError extends Error {
 
 export class SelectionError extends Error {}
 
-/** The tables a model reads: derived from its SQL (both engine variants, when it has them), or declared. */
-export function modelReads(model: ModelDef): string[] {
-  if (model.kind === 'code') return [...new Set(model.reads)].sort();
+/** The tables a model or view reads: derived from its SQL (both engine variants, when it has them), or declared. */
+export function modelReads(model: ModelDef | ViewDef): string[] {
+  if ('kind' in model && model.kind === 'code') return [...new Set(model.reads)].sort();
   const base = path.join(SQL_DIR, model.file);
   const texts = [base, base.replace(/\.sql$/, '.duckdb.sql'), base.replace(/\.sql$/, '.mssql.sql')].flatMap((f) => {
     try {
@@ -50,11 +54,14 @@ export class ModelGraph {
   readonly nodes: ReadonlyMap<string, GraphNode>;
   /** The models in build order: every model after all the models it reads. */
   readonly models: readonly ModelDef[];
+  /** The reporting views, each after what it reads (the order the bootstrap creates them in). */
+  readonly views: readonly ViewDef[];
   readonly domains: readonly Domain[];
 
-  private constructor(nodes: Map<string, GraphNode>, models: ModelDef[], domains: readonly Domain[]) {
+  private constructor(nodes: Map<string, GraphNode>, order: GraphNode[], domains: readonly Domain[]) {
     this.nodes = nodes;
-    this.models = models;
+    this.models = order.flatMap((n) => (n.kind === 'model' ? [n.model] : []));
+    this.views = order.flatMap((n) => (n.kind === 'view' ? [n.view] : []));
     this.domains = domains;
   }
 
@@ -78,20 +85,26 @@ export class ModelGraph {
         add({ kind: 'source', name: `${s.table.schema}.${s.table.name}`, domain: d.name, source: s, parents: [], children: [] }, `source ${s.name} (domain ${d.name})`);
       }
       for (const m of d.models) add({ kind: 'model', name: m.name, domain: d.name, model: m, parents: [], children: [] }, `model ${m.name} (domain ${d.name})`);
+      for (const v of d.views) add({ kind: 'view', name: v.name, domain: d.name, view: v, parents: [], children: [] }, `view ${v.name} (domain ${d.name})`);
     }
     for (const node of nodes.values()) {
-      if (node.kind !== 'model') continue;
+      if (node.kind === 'source') continue;
+      const def = node.kind === 'model' ? node.model : node.view;
       let reads: string[] = [];
       try {
-        reads = modelReads(node.model);
+        reads = modelReads(def);
       } catch (err) {
         problems.push(...(err instanceof GraphError ? err.problems : [String(err)]));
       }
       for (const table of reads) {
         const parent = nodes.get(table);
         if (!parent) {
-          const where = node.model.kind === 'sql' ? ` (sql/${node.model.file})` : '';
-          problems.push(`model ${node.name}${where} reads ${table}, which no model builds and no source loads`);
+          const where = 'kind' in def && def.kind === 'code' ? '' : ` (sql/${def.file})`;
+          problems.push(`${node.kind} ${node.name}${where} reads ${table}, which no model builds and no source loads`);
+          continue;
+        }
+        if (node.kind === 'model' && parent.kind === 'view') {
+          problems.push(`model ${node.name} reads the view ${table}: models read tables; views are for readers outside the pipeline`);
           continue;
         }
         node.parents.push(table);
@@ -147,6 +160,12 @@ export class ModelGraph {
    * term matches nothing.
    */
   select(selector: string): ModelDef[] {
+    const picked = this.selectNodes(selector);
+    return this.models.filter((model) => picked.has(model.name));
+  }
+
+  /** Every node a selector picks: models, sources and views. */
+  selectNodes(selector: string): Set<string> {
     const terms = selector.split(/[\s,]+/).filter((t) => t.length > 0);
     if (terms.length === 0) throw new SelectionError('an empty selector: name a domain, a model or a source');
     const picked = new Set<string>();
@@ -160,14 +179,14 @@ export class ModelGraph {
         if (down) for (const d of this.descendants(start)) picked.add(d);
       }
     }
-    return this.models.filter((model) => picked.has(model.name));
+    return picked;
   }
 
   /** The node names a selector's core names: a domain's models, a model, or a source. */
   private resolve(core: string): string[] {
     const name = core.toLowerCase();
     const domain = this.domains.find((d) => d.name === name);
-    if (domain) return domain.models.map((m) => m.name);
+    if (domain) return [...domain.models.map((m) => m.name), ...domain.views.map((v) => v.name)];
     if (this.nodes.has(name)) return [name];
     const source = this.sourceNode(name);
     if (source) return [source];
@@ -180,17 +199,17 @@ export class ModelGraph {
 }
 
 /** Kahn's algorithm; ties keep declaration order, so the order is stable. A cycle is a problem. */
-function topologicalOrder(nodes: Map<string, GraphNode>, problems: string[]): ModelDef[] {
+function topologicalOrder(nodes: Map<string, GraphNode>, problems: string[]): GraphNode[] {
   const declared = [...nodes.values()];
   const waiting = new Map(declared.map((n) => [n.name, n.parents.length]));
   const ready = declared.filter((n) => n.parents.length === 0).map((n) => n.name);
-  const order: ModelDef[] = [];
+  const order: GraphNode[] = [];
   const done = new Set<string>();
   while (ready.length > 0) {
     const name = ready.shift()!;
     done.add(name);
     const node = nodes.get(name)!;
-    if (node.kind === 'model') order.push(node.model);
+    order.push(node);
     for (const child of node.children) {
       const left = waiting.get(child)! - 1;
       waiting.set(child, left);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { LogicalType, TableDef } from './catalog.js';
 import type { EngineName } from './warehouse.js';
 
-export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops'] as const;
+export const SCHEMAS = ['bronze', 'silver', 'gold', 'ops', 'reporting'] as const;
 
 /** The `sql/` folder: two levels up from this file in the source tree, three from `dist/`. */
 export const SQL_DIR = ((): string => {
@@ -77,11 +77,30 @@ export function createSchemaSql(engine: EngineName, schema: string): string {
   return `IF SCHEMA_ID(N'${schema}') IS NULL EXEC(N'CREATE SCHEMA ${schema}')`;
 }
 
+/** A view as the bootstrap creates it: its name and its SELECT, already rendered for the engine. */
+export interface ViewSql {
+  name: string;
+  select: string;
+}
+
+/** What the bootstrap creates: every table, and the views over them (in an order where each view follows what it reads). */
+export interface WarehouseSchema {
+  tables: readonly TableDef[];
+  views: (engine: EngineName) => ViewSql[];
+}
+
+/** Creates or replaces a view; its definition is the code's on every bootstrap. */
+export function createViewSql(engine: EngineName, view: ViewSql): string {
+  return engine === 'mssql' ? `CREATE OR ALTER VIEW ${view.name} AS\n${view.select}` : `CREATE OR REPLACE VIEW ${view.name} AS\n${view.select}`;
+}
+
 /** The bootstrap as a list of single-statement batches, in order; each is idempotent. */
-export function bootstrapBatches(engine: EngineName, tables: readonly TableDef[]): string[] {
+export function bootstrapBatches(engine: EngineName, schema: WarehouseSchema): string[] {
+  const { tables } = schema;
   return [
     ...SCHEMAS.map((s) => createSchemaSql(engine, s)),
     ...tables.map((t) => createTableSql(engine, t)),
     ...tables.flatMap((t) => addLaterColumnsSql(engine, t)),
+    ...schema.views(engine).map((v) => createViewSql(engine, v)),
   ];
 }

@@ -6,7 +6,7 @@
  */
 import type { Settings } from '../core/settings.js';
 import { SettingsError } from '../core/settings.js';
-import { ALL_TABLES } from '../domains/registry.js';
+import { WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import type { Warehouse } from './warehouse.js';
 
 export async function openWarehouse(settings: Settings): Promise<Warehouse> {
@@ -18,8 +18,8 @@ export async function openWarehouse(settings: Settings): Promise<Warehouse> {
       );
     }
     const { MssqlWarehouse } = await import('./mssql/mssqlWarehouse.js');
-    return MssqlWarehouse.open(settings, { tables: ALL_TABLES });
+    return MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA });
   }
   const { DuckDbWarehouse } = await import('./duckdb/duckdbWarehouse.js');
-  return DuckDbWarehouse.open(settings.duckdbPath, { tables: ALL_TABLES, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
+  return DuckDbWarehouse.open(settings.duckdbPath, { schema: WAREHOUSE_SCHEMA, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
 }

@@ -39,7 +39,7 @@ import type { Readable } from 'node:stream';
 import { it } from 'vitest';
 import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
-import { ALL_TABLES } from '../../functions/domains/registry.js';
+import { ALL_TABLES, WAREHOUSE_SCHEMA } from '../../functions/domains/registry.js';
 import type { TableDef } from '../../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
 import type { EngineName, JsonLinesPart, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
@@ -96,7 +96,7 @@ function withCleanup(wh: Warehouse, cleanup: () => Promise<void>): Warehouse {
 /** A fresh DuckDB file in its own temp directory, removed on close. */
 export async function openTempDuckDb(): Promise<Warehouse> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pipeline-test-'));
-  const wh = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'), { tables: ALL_TABLES });
+  const wh = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'), { schema: WAREHOUSE_SCHEMA });
   return withCleanup(wh, () => rm(dir, { recursive: true, force: true }));
 }
 
@@ -140,7 +140,7 @@ async function acquireTestLock(settings: Settings): Promise<() => Promise<void>>
     if (!testLockPending) {
       testLockPending = (async () => {
         const { MssqlWarehouse } = await import('../../functions/warehouse/mssql/mssqlWarehouse.js');
-        const lockWh = await MssqlWarehouse.open(settings, { tables: ALL_TABLES, log: silentLog });
+        const lockWh = await MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log: silentLog });
         let release!: () => void;
         const released = new Promise<void>((resolve) => (release = resolve));
         let held!: () => void;
@@ -191,7 +191,7 @@ async function openMssqlForTest(): Promise<Warehouse> {
   const release = await acquireTestLock(settings);
   try {
     const { MssqlWarehouse } = await import('../../functions/warehouse/mssql/mssqlWarehouse.js');
-    const wh = await MssqlWarehouse.open(settings, { tables: ALL_TABLES, log: silentLog });
+    const wh = await MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log: silentLog });
     await resetWarehouse(wh);
     return withCleanup(wh, release);
   } catch (err) {

@@ -6,8 +6,12 @@
 import { crmCompanyDaily } from '../../sources/crmCompanyDaily/contract.js';
 import { usageBronzeSource } from '../../sources/productUsage/contract.js';
 import { defineDomain } from '../domain.js';
+import { date, req } from '../../warehouse/catalog.js';
 import { dimCalendar, dimCompany, factCompanyActivityDaily, factCompanyUsageDaily } from './models.js';
 import { lookbackDays } from './windows.js';
+
+/** The gold fact's columns, which the activity view keeps as they are. */
+const activityColumns = factCompanyActivityDaily.columns;
 
 export const companyActivity = defineDomain({
   name: 'company_activity',
@@ -16,6 +20,25 @@ export const companyActivity = defineDomain({
   uploadSources: [crmCompanyDaily],
   pulledSources: [usageBronzeSource],
   models: [dimCompany, factCompanyUsageDaily, dimCalendar, factCompanyActivityDaily],
+  views: [
+    {
+      name: 'reporting.company_activity_daily',
+      file: 'reporting/company_activity_daily.sql',
+      description: 'One row per company per calendar day: CRM attributes, usage, 7-day sums, churn flag.',
+      exposure: 'Power BI "Company activity" page; report page "Company activity"',
+      columns: activityColumns,
+    },
+    {
+      name: 'reporting.companies_at_churn_risk',
+      file: 'reporting/companies_at_churn_risk.sql',
+      description: 'The companies flagged at churn risk on the latest day of the data.',
+      exposure: 'Power BI "Company activity" page (churn list); report page "Company activity"',
+      columns: [
+        req('as_of_date', date),
+        ...activityColumns.filter((c) => ['company_id', 'company_name', 'country', 'industry_tag', 'last_contact_at', 'active_users_7d', 'events_7d'].includes(c.name)),
+      ],
+    },
+  ],
   values: (settings) => ({
     parameters: { lookback_days: lookbackDays(settings), contact_window_days: settings.CHURN_CONTACT_WINDOW_DAYS },
     // window frame offsets must be literals on both engines

@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TableDef } from '../catalog.js';
-import { bootstrapBatches, columnType } from '../ddl.js';
+import { bootstrapBatches, columnType, type WarehouseSchema } from '../ddl.js';
 import { splitStatements, toDuckDbParameters } from '../sqlText.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 import { Mutex } from '../../core/mutex.js';
@@ -184,8 +184,8 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     super(conn, tempDir);
   }
 
-  /** Opens (creating if needed) the warehouse file and bootstraps its schemas and `tables`. */
-  static async open(filePath: string, options: { tables: readonly TableDef[]; memoryLimit?: string; threads?: number }): Promise<DuckDbWarehouse> {
+  /** Opens (creating if needed) the warehouse file and bootstraps its schemas, tables and views. */
+  static async open(filePath: string, options: { schema: WarehouseSchema; memoryLimit?: string; threads?: number }): Promise<DuckDbWarehouse> {
     if (filePath !== ':memory:') await mkdir(path.dirname(path.resolve(filePath)), { recursive: true });
     const instance = await DuckDBInstance.create(filePath);
     const conn = await instance.connect();
@@ -196,7 +196,7 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     // Settings values, validated by the settings schema; SET takes no parameters.
     if (options.memoryLimit) await conn.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, '')}'`);
     if (options.threads) await conn.run(`SET threads = ${Math.trunc(options.threads)}`);
-    for (const batch of bootstrapBatches('duckdb', options.tables)) for (const st of splitStatements(batch)) await conn.run(st);
+    for (const batch of bootstrapBatches('duckdb', options.schema)) for (const st of splitStatements(batch)) await conn.run(st);
     return wh;
   }
 

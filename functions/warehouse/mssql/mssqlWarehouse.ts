@@ -23,7 +23,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { consoleLog, type Log } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
-import { bootstrapBatches } from '../ddl.js';
+import { bootstrapBatches, type WarehouseSchema } from '../ddl.js';
 import { explainBootstrapFailure } from './appAccess.js';
 import { sqlErrorNumber } from './sqlErrors.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
@@ -345,8 +345,8 @@ async function* readLines(stream: Readable): AsyncGenerator<string> {
 // ---- sessions -------------------------------------------------------------------------------
 
 export interface MssqlOptions {
-  /** The tables the bootstrap creates when missing (`domains/registry.ts`: ALL_TABLES). */
-  tables: readonly TableDef[];
+  /** What the bootstrap creates when missing (`domains/registry.ts`: WAREHOUSE_SCHEMA). */
+  schema: WarehouseSchema;
   log?: Log;
   retry?: RetryPolicy;
   /** Rows per `request.bulk` call; memory is bounded by one batch. */
@@ -544,7 +544,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     private readonly retry: Runner,
     bulkBatchSize: number,
     private readonly state: { closed: boolean },
-    private readonly tables: readonly TableDef[],
+    private readonly schema: WarehouseSchema,
   ) {
     super(() => new sql.Request(pool), retry, bulkBatchSize);
   }
@@ -577,7 +577,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
       withTransientRetry(operation, ifOpen(operation, fn), { policy, log, loginErrorNumber: loginErrors.lookup });
 
     await retry('connect', () => pool.connect());
-    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state, options.tables);
+    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state, options.schema);
     try {
       await wh.bootstrap();
     } catch (err) {
@@ -595,7 +595,7 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
    * DDL right is needed.
    */
   private async bootstrap(): Promise<void> {
-    const batches = bootstrapBatches('mssql', this.tables);
+    const batches = bootstrapBatches('mssql', this.schema);
     await this.retry('bootstrap', () =>
       this.inTransaction(async (tx) => {
         await new sql.Request(tx).batch(
