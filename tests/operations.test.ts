@@ -24,7 +24,7 @@ import { container, decodeQueueJson, queue } from '../functions/storage/blobStor
 import { transformRequestSchema } from '../functions/transform/requests.js';
 import { runTransform } from '../functions/transform/transform.js';
 import { useSharedContext } from '../functions/triggers/hostContext.js';
-import { opsHandler } from '../functions/triggers/ops.js';
+import { opsHandler, OPS_ROUTES } from '../functions/triggers/ops.js';
 import type { OperationName } from '../functions/ops/operations.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { openTempDuckDb } from './support/engines.js';
@@ -49,7 +49,7 @@ afterEach(async () => {
 
 /** Calls an operation's HTTP function the way the host does; returns status and JSON body. */
 async function call(name: OperationName, request: { query?: Record<string, string>; body?: string | object }): Promise<{ status: number; body: Record<string, unknown> }> {
-  const post = ['backfill', 'replay', 'rerun'].includes(name);
+  const post = OPS_ROUTES.find((r) => r.name === name)?.method === 'POST';
   const req = new funcs.HttpRequest({
     method: post ? 'POST' : 'GET',
     url: `http://localhost:7071/api/ops/${name}`,
@@ -192,6 +192,35 @@ describe('replay and rerun', () => {
       ['gold.fact_company_activity_daily', { from: '2024-01-02', to: '2024-01-09' }],
     ]);
     expect(await goldHash(wh)).toEqual(gold);
+  });
+});
+
+describe('quarantine', () => {
+  it('isolates a bronze file: blob and reason to quarantine, rows out of bronze, its dates rebuilt without it', async () => {
+    await smallPipeline();
+    const file = 'product_usage/activity_date=2024-01-03/usage.jsonl';
+    const before = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM gold.fact_company_activity_daily WHERE activity_date = '2024-01-03' AND active_users > 0`);
+    expect(before).toEqual([{ n: 2 }]);
+
+    const res = await call('quarantine', { body: { file: `bronze/${file}`, reason: 'provider sent test data' } });
+    expect(res).toMatchObject({
+      status: 202,
+      body: { file: `bronze/${file}`, source: 'product_usage', rowsRemoved: 2, dates: { from: '2024-01-03', to: '2024-01-03' }, quarantinedAs: 'quarantine/product_usage/activity_date=2024-01-03/usage.isolated/usage.jsonl' },
+    });
+    expect(await container(ctx.storage, 'bronze').getBlobClient(file).exists()).toBe(false);
+    const reason = JSON.parse(await readBlobText(testStorage().storage, 'quarantine', 'product_usage/activity_date=2024-01-03/usage.isolated/reason.json')) as Record<string, unknown>;
+    expect(reason).toMatchObject({ source: 'product_usage', file: `bronze/${file}`, reason: 'provider sent test data' });
+    expect(jsonLines(await readBlobText(testStorage().storage, 'quarantine', 'product_usage/activity_date=2024-01-03/usage.isolated/usage.jsonl'))).toHaveLength(2);
+    expect(await wh.query(`SELECT COUNT(*) AS n FROM bronze.product_usage WHERE _bronze_file = @f`, { f: `bronze/${file}` })).toEqual([{ n: 0 }]);
+
+    // the pending request rebuilds the day without the file: zeros, as for a day without usage
+    expect((await runTransform(ctx)).status).toBe('done');
+    expect(await wh.query(`SELECT COUNT(*) AS n FROM gold.fact_company_activity_daily WHERE activity_date = '2024-01-03' AND active_users > 0`)).toEqual([{ n: 0 }]);
+    expect(await wh.query(`SELECT COUNT(*) AS n FROM silver.fact_company_usage_daily WHERE activity_date = '2024-01-03'`)).toEqual([{ n: 0 }]);
+
+    // isolated once: it is no longer in bronze
+    expect(await call('quarantine', { body: { file: `bronze/${file}`, reason: 'again' } })).toMatchObject({ status: 404 });
+    expect(await call('quarantine', { body: { file: `bronze/${file}` } })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^quarantine: reason: /) as string } });
   });
 });
 

@@ -11,6 +11,7 @@
  *   npm run ops -- replay --file bronze/product_usage/activity_date=2026-11-01/usage.jsonl
  *   npm run ops -- rerun --from 2026-11-01 --to 2026-11-30 [--source product_usage | --select <selector>]
  *   npm run ops -- lineage [--select +gold.fact_company_activity_daily]
+ *   npm run ops -- quarantine --file bronze/crm_company_daily/ingest_date=…/….jsonl --reason "…"
  *
  * Add `--json` for the raw answer. Exit code: 0 done, 2 bad request, 1 failure.
  */

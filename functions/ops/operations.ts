@@ -2,8 +2,8 @@
  * Operations for the people who run the pipeline, the same behind the HTTP functions
  * (`triggers/ops.ts`, function-key auth) and the local CLI (`npm run ops`): list recent runs,
  * backfill the usage API for a date range, replay a bronze file, re-run transforms for a date
- * range (all models, a source's descendants or a selection), show freshness per source, trace a
- * gold row to its inputs, print the lineage graph.
+ * range (all models, a source's descendants or a selection), isolate a bronze file the models
+ * cannot take, show freshness per source, trace a gold row to its inputs, print the lineage graph.
  *
  * Every input is validated with zod; a bad one gets status 400 and a message naming the field.
  */
@@ -14,12 +14,13 @@ import { runUsageIngest } from '../ingest/usageIngest.js';
 import { sourceFreshness } from '../quality/freshness.js';
 import { BRONZE_SOURCES } from '../domains/registry.js';
 import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
-import { container } from '../storage/blobStore.js';
+import type { Readable } from 'node:stream';
+import { container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { lookbackDays } from '../domains/company_activity/windows.js';
 import { MODEL_GRAPH } from '../domains/registry.js';
 import { SelectionError } from '../transform/graph.js';
 import { lineage } from './lineage.js';
-import { requestTransform } from '../transform/requests.js';
+import { recordRequest, requestTransform } from '../transform/requests.js';
 import { Run } from './runs.js';
 
 export interface OperationResult {
@@ -49,6 +50,16 @@ const selector = z
     }
   });
 
+/** A bronze blob, given as `bronze/<source>/…jsonl` or without the container: a path inside the container. */
+const bronzeFile = z
+  .string()
+  .min(1)
+  .max(1024)
+  .transform((f) => f.replace(/^\/+/, '').replace(/^bronze\//, ''))
+  .refine((f) => !f.split('/').some((part) => part === '..' || part === '.' || part === ''), 'must be a path inside the bronze container, without "." or ".." parts')
+  .refine((f) => f.endsWith('.jsonl'), 'must name a bronze .jsonl file')
+  .refine((f) => sourceNames.includes(f.split('/')[0]!), `must start with a source folder: ${sourceNames.join(', ')}`);
+
 /** from <= to, and at most `maxDays` days. */
 const checkRange =
   (maxDays: number) =>
@@ -70,19 +81,8 @@ export const operationInputs = {
     .object({ from: isoDate, to: isoDate, reason: z.string().max(200).optional() })
     .strict()
     .superRefine(checkRange(MAX_BACKFILL_DAYS)),
-  replay: z
-    .object({
-      file: z
-        .string()
-        .min(1)
-        .max(1024)
-        .transform((f) => f.replace(/^\/+/, '').replace(/^bronze\//, ''))
-        .refine((f) => !f.split('/').some((part) => part === '..' || part === '.' || part === ''), 'must be a path inside the bronze container, without "." or ".." parts')
-        .refine((f) => f.endsWith('.jsonl'), 'must name a bronze .jsonl file')
-        .refine((f) => sourceNames.includes(f.split('/')[0]!), `must start with a source folder: ${sourceNames.join(', ')}`),
-      reason: z.string().max(200).optional(),
-    })
-    .strict(),
+  replay: z.object({ file: bronzeFile, reason: z.string().max(200).optional() }).strict(),
+  quarantine: z.object({ file: bronzeFile, reason: z.string().min(1, 'say why the file is isolated').max(200) }).strict(),
   rerun: z
     .object({
       from: isoDate,
@@ -128,6 +128,8 @@ export async function runOperation(ctx: PipelineContext, name: OperationName, in
         return await backfill(ctx, parsed.data as z.infer<(typeof operationInputs)['backfill']>);
       case 'replay':
         return await replay(ctx, parsed.data as z.infer<(typeof operationInputs)['replay']>);
+      case 'quarantine':
+        return await quarantineBronzeFile(ctx, parsed.data as z.infer<(typeof operationInputs)['quarantine']>);
       case 'rerun':
         return await rerun(ctx, parsed.data as z.infer<(typeof operationInputs)['rerun']>);
       case 'freshness':
@@ -263,6 +265,53 @@ async function replay(ctx: PipelineContext, q: z.infer<(typeof operationInputs)[
     await requestTransform(ctx.storage, source, { from: range?.min_date ?? today, to: range?.max_date ?? today }, `replay of bronze/${q.file}`);
     const detail = { file: `bronze/${q.file}`, source, wasLoaded: marked > 0, reason: q.reason ?? null };
     await run.finish('succeeded', { detail });
+    return { status: 202, body: { runId: run.runId, ...detail, transform: 'requested' } };
+  } catch (err) {
+    await run.finish('failed', {}, err).catch(() => undefined);
+    throw err;
+  }
+}
+
+// ---- quarantine -----------------------------------------------------------------------------------
+
+/**
+ * Isolates a bronze file that holds data the models cannot take: its blob moves to
+ * `quarantine/<its bronze path>.isolated/` beside a `reason.json`, its rows leave the warehouse's
+ * bronze table, and the dates it fed are rebuilt without it, so the models downstream carry on.
+ * To put it back: copy the blob back to its bronze path and `replay` it.
+ */
+async function quarantineBronzeFile(ctx: PipelineContext, q: z.infer<(typeof operationInputs)['quarantine']>): Promise<OperationResult> {
+  const bronzeBlob = container(ctx.storage, 'bronze').getBlobClient(q.file);
+  if (!(await bronzeBlob.exists())) return { status: 404, body: { error: `quarantine: file: no blob bronze/${q.file}` } };
+  const sourceName = q.file.split('/')[0]!;
+  const source = BRONZE_SOURCES.find((s) => s.name === sourceName)!;
+  const table = `${source.table.schema}.${source.table.name}`; // from the catalogue, never from input
+  const target = `${q.file.replace(/\.jsonl$/, '')}.isolated`;
+  const fileName = q.file.split('/').pop()!;
+  const run = await Run.start(ctx, 'operation', `ops:quarantine bronze/${q.file}`);
+  try {
+    const quarantine = container(ctx.storage, 'quarantine');
+    const download = await bronzeBlob.download();
+    await uploadStreamAtomically(quarantine, `${target}/${fileName}`, download.readableStreamBody as Readable, { contentType: 'application/x-ndjson' });
+    await writeJsonBlob(quarantine, `${target}/reason.json`, { source: sourceName, file: `bronze/${q.file}`, reason: q.reason, isolated_at: ctx.now().toISOString(), run_id: run.runId });
+    const file = `bronze/${q.file}`;
+    const removed = await ctx.warehouse.transaction(async (tx) => {
+      const [range] = await tx.query<{ min_date: string | null; max_date: string | null; n: number }>(
+        `SELECT MIN(CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS n FROM ${table} WHERE _bronze_file = @file`,
+        { file },
+      );
+      await tx.exec(`DELETE FROM ${table} WHERE _bronze_file = @file`, { file });
+      await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file = @file`, { file });
+      if (range?.min_date && range.max_date) {
+        await recordRequest(tx, { source: sourceName, from: range.min_date, to: range.max_date, reason: `quarantine of ${file}: ${q.reason}` }, ctx.now());
+      }
+      return { rows: range?.n ?? 0, from: range?.min_date ?? null, to: range?.max_date ?? null };
+    });
+    // last: while the blob exists a crash before this point can be re-run; once gone it is not loaded again
+    await bronzeBlob.delete();
+    await requestTransform(ctx.storage, sourceName, { from: removed.from ?? toIsoDate(ctx.now()), to: removed.to ?? toIsoDate(ctx.now()) }, `quarantine of ${file}`);
+    const detail = { file, source: sourceName, rowsRemoved: removed.rows, dates: removed.from ? { from: removed.from, to: removed.to } : null, quarantinedAs: `quarantine/${target}/${fileName}`, reason: q.reason };
+    await run.finish('succeeded', { rowsOut: removed.rows, detail });
     return { status: 202, body: { runId: run.runId, ...detail, transform: 'requested' } };
   } catch (err) {
     await run.finish('failed', {}, err).catch(() => undefined);

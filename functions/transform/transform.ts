@@ -317,7 +317,8 @@ async function explainModelError(ctx: PipelineContext, run: Run, graph: ModelGra
     ? ` Files loaded by this run into its sources (${names.join(', ')}): ${loaded
         .slice(0, 5)
         .map((f) => `${f.bronze_file} (${f.row_count} rows)`)
-        .join(', ')}${loaded.length > 5 ? `, and ${loaded.length - 5} more` : ''}.`
+        .join(', ')}${loaded.length > 5 ? `, and ${loaded.length - 5} more` : ''}. ` +
+      'If one holds data the model cannot take, isolate it (npm run ops -- quarantine --file <file> --reason "…", or POST /api/ops/quarantine) and the next run carries on without it.'
     : '';
   return new Error(`${model.name}${where}: ${message}.${suspects}`, { cause: err });
 }

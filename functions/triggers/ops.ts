@@ -6,19 +6,20 @@
  *   GET  /api/ops/runs?limit=20&status=failed     POST /api/ops/backfill {"from","to"}
  *   GET  /api/ops/freshness                       POST /api/ops/replay   {"file"}
  *   GET  /api/ops/trace?company=C1&date=D         POST /api/ops/rerun    {"from","to","source"?|"select"?}
- *   GET  /api/ops/lineage?select=+gold.x
+ *   GET  /api/ops/lineage?select=+gold.x          POST /api/ops/quarantine {"file","reason"}
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { runOperation, type OperationName } from '../ops/operations.js';
 import { withPipelineContext } from './hostContext.js';
 
-const ROUTES: { name: OperationName; functionName: string; method: 'GET' | 'POST' }[] = [
+export const OPS_ROUTES: { name: OperationName; functionName: string; method: 'GET' | 'POST' }[] = [
   { name: 'runs', functionName: 'opsRuns', method: 'GET' },
   { name: 'freshness', functionName: 'opsFreshness', method: 'GET' },
   { name: 'trace', functionName: 'opsTrace', method: 'GET' },
   { name: 'lineage', functionName: 'opsLineage', method: 'GET' },
   { name: 'backfill', functionName: 'opsBackfill', method: 'POST' },
   { name: 'replay', functionName: 'opsReplay', method: 'POST' },
+  { name: 'quarantine', functionName: 'opsQuarantine', method: 'POST' },
   { name: 'rerun', functionName: 'opsRerun', method: 'POST' },
 ];
 
@@ -50,6 +51,6 @@ export function opsHandler(name: OperationName): (request: HttpRequest, context:
     });
 }
 
-for (const route of ROUTES) {
+for (const route of OPS_ROUTES) {
   app.http(route.functionName, { methods: [route.method], authLevel: 'function', route: `ops/${route.name}`, handler: opsHandler(route.name) });
 }
