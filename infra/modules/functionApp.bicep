@@ -37,13 +37,18 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 // Flex Consumption sets the runtime itself: no FUNCTIONS_WORKER_RUNTIME, WEBSITE_NODE_DEFAULT_VERSION
 // or WEBSITE_RUN_FROM_PACKAGE here.
 var appSettings = {
-  // host storage (timers' locks, keys, queue triggers) and the pipeline's blobs and queues, with the identity
+  // host storage (timers' locks, keys, diagnostic events), with the identity
   AzureWebJobsStorage__accountName: storage.name
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
+  // the pipeline's data and queues: the code and the queue triggers' DataStorage connection
+  DataStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  DataStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  DataStorage__credential: 'managedidentity'
+  DataStorage__clientId: identity.properties.clientId
   // the identity DefaultAzureCredential uses for SQL
   AZURE_CLIENT_ID: identity.properties.clientId
 

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EVENTS, METRICS } from '../../functions/core/telemetry.js';
 import { LOCAL_ONLY_SETTINGS, settingsSchema } from '../../functions/core/settings.js';
-import { CONTAINERS, QUEUES } from '../../functions/storage/blobStore.js';
+import { CONTAINERS, DATA_STORAGE_CONNECTION, QUEUES } from '../../functions/storage/blobStore.js';
 import { kqlSyntaxErrors } from './kql.js';
 import { entryAt, objectEntries, outputs, params, resources, stringArray, stringLiteral, stripComments, variable, type ResourceDecl } from './bicep.js';
 
@@ -102,14 +102,18 @@ export const CHECKED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
 };
 
-/** Settings the Functions host reads for identity-based AzureWebJobsStorage (the code reads some too). */
+/**
+ * Settings only the Functions host reads: its own identity-based storage (AzureWebJobsStorage),
+ * and the parts of the queue triggers' connection (DATA_STORAGE_CONNECTION) the code has no use for.
+ */
 export const HOST_STORAGE_SETTINGS = {
   AzureWebJobsStorage__accountName: 'the account (the host derives any service URI not given)',
-  AzureWebJobsStorage__blobServiceUri: 'blobs: host locks and keys, the data lake',
-  AzureWebJobsStorage__queueServiceUri: 'queues: the queue triggers',
+  AzureWebJobsStorage__blobServiceUri: 'blobs: host locks and keys',
+  AzureWebJobsStorage__queueServiceUri: 'queues (blob triggers and Durable only)',
   AzureWebJobsStorage__tableServiceUri: "tables: the host's diagnostic events",
   AzureWebJobsStorage__credential: 'managedidentity',
   AzureWebJobsStorage__clientId: 'which user-assigned identity',
+  [`${DATA_STORAGE_CONNECTION}__credential`]: 'managedidentity, for the queue triggers',
 } as const;
 
 /** Settings Flex Consumption rejects or ignores (it sets the runtime and the package itself). */
@@ -224,6 +228,7 @@ export function checkAppSettings(t: Templates): string[] {
   expect('SQL_AUTH', 'default');
   expect('SQL_ENCRYPT', 'true');
   expect('AzureWebJobsStorage__credential', 'managedidentity');
+  expect(`${DATA_STORAGE_CONNECTION}__credential`, 'managedidentity');
   const token = settings.get('USAGE_API_TOKEN');
   if (token !== undefined && !/^'@Microsoft\.KeyVault\(/.test(token)) problems.push(`${FUNCTION_APP}: USAGE_API_TOKEN must be a Key Vault reference, not a value`);
   const auth = settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
