@@ -528,7 +528,7 @@ export function checkDeploymentWiring(t: Templates): string[] {
   const service = /^services:\s*\n\s+([\w-]+):/m.exec(yaml)?.[1];
   const fa = t.get(FUNCTION_APP) ?? '';
   if (!service || !fa.includes(`'azd-service-name': '${service}'`)) problems.push(`azure.yaml: service '${service}' is not the function app's azd-service-name tag`);
-  for (const hook of ['postprovision', 'predeploy']) {
+  for (const hook of ['preprovision', 'postprovision', 'predeploy']) {
     const run = new RegExp(`${hook}:[\\s\\S]*?run:\\s*(\\S+)`).exec(yaml)?.[1];
     if (!run) problems.push(`azure.yaml: no ${hook} hook`);
     else if (!t.has(run.replace(/^\.\//, ''))) problems.push(`azure.yaml: the ${hook} hook runs ${run}, which does not exist`);
