@@ -218,6 +218,24 @@ describe('preprovision.sh', () => {
     expect(stderr).toContain('azd env set AZURE_PRINCIPAL_CLIENT_ID 11111111-2222-3333-4444-555555555555');
   });
 
+  it("clears AZURE_SQL_SERVER_NAME when that server is gone (after azd down), so it is created again with its admin", () => {
+    fake('az', 'case "$*" in *"sql server show"*) echo "ERROR: (ResourceNotFound) The Resource Microsoft.Sql/servers/sql-abc123 was not found." >&2; exit 3 ;; *"user.type"*) echo user ;; esac; exit 0');
+    fake('azd');
+    const { status, calls, stdout } = run('preprovision.sh');
+    expect(status).toBe(0);
+    expect(calls).toContain("azd env set AZURE_SQL_SERVER_NAME"); // with an empty value
+    expect(stdout).toMatch(/no longer exists; it will be created again/);
+  });
+
+  it('stops on any other error looking the server up, rather than guess', () => {
+    fake('az', 'case "$*" in *"sql server show"*) echo "ERROR: (AuthorizationFailed) no" >&2; exit 1 ;; esac; exit 0');
+    fake('azd');
+    const { status, calls, stderr } = run('preprovision.sh');
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/AuthorizationFailed/);
+    expect(calls.some((c) => c.startsWith('azd '))).toBe(false);
+  });
+
   it('lets it through once the environment says so', () => {
     fake('az', asServicePrincipal);
     const { status } = run('preprovision.sh', { AZURE_PRINCIPAL_TYPE: 'ServicePrincipal', AZURE_PRINCIPAL_CLIENT_ID: '11111111-2222-3333-4444-555555555555' });

@@ -7,7 +7,27 @@
 #
 # A person signed in: nothing to do. The templates also infer the type from the deployer when
 # AZURE_PRINCIPAL_TYPE is empty; this hook makes the choice explicit and supplies the client id.
+#
+# It also keeps the SQL server's create-only properties right: the templates send them when
+# AZURE_SQL_SERVER_NAME (the output of the last provisioning) does not name this server. After
+# `azd down` the name stays in the environment although the server is gone: it is cleared here, so
+# the server is created again with its Entra admin.
 set -eu
+
+if [ -n "${AZURE_SQL_SERVER_NAME:-}" ] && [ -n "${AZURE_RESOURCE_GROUP:-}" ]; then
+  errors="$(mktemp)"
+  if ! az sql server show --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_SQL_SERVER_NAME" --query name --output none 2>"$errors"; then
+    if grep -q -e 'ResourceNotFound' -e 'ResourceGroupNotFound' "$errors"; then
+      echo "preprovision: SQL server $AZURE_SQL_SERVER_NAME no longer exists; it will be created again"
+      azd env set AZURE_SQL_SERVER_NAME ''
+    else
+      cat "$errors" >&2
+      rm -f "$errors"
+      exit 1
+    fi
+  fi
+  rm -f "$errors"
+fi
 
 kind="$(az account show --query user.type --output tsv)"
 if [ "$kind" != servicePrincipal ]; then
