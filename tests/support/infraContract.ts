@@ -991,7 +991,7 @@ export const CREATE_ONLY_PROPERTIES: { type: string; property: string; why: stri
   {
     type: 'Microsoft.Sql/servers',
     property: 'administrators',
-    why: 'x-ms-mutability read/create; azureADOnlyAuthentication in it "must be updated with the individual API" (template reference), AadOnlyAuthenticationIsEnabled on re-deploys (Azure/bicep#6858, Azure/bicep-types-az#2320)',
+    why: 'x-ms-mutability read/create; "To update the azureADOnlyAuthentication property, individual API must be used" (template reference), AadOnlyAuthenticationIsEnabled on re-deploys (Azure/bicep#6858, Azure/bicep-types-az#2320)',
   },
   { type: 'Microsoft.Sql/servers', property: 'administratorLogin', why: 'set at creation, cannot be changed (template reference)' },
 ];
