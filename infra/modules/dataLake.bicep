@@ -29,7 +29,7 @@ var poisonQueues = [for queue in queues: '${queue}-poison']
 // with the firewall closed: 'Disabled' would shut out trusted services too), and the addresses in
 // allowedIpRanges. https://learn.microsoft.com/azure/event-grid/handler-storage-queues,
 // https://learn.microsoft.com/azure/event-grid/managed-service-identity#private-endpoints
-var ipRules = [for range in filter(map(split(allowedIpRanges, ','), r => trim(r)), r => !empty(r)): { value: range, action: 'Allow' }]
+var ipRules = [for ip in filter(map(split(allowedIpRanges, ','), r => trim(r)), r => !empty(r)): { value: ip, action: 'Allow' }]
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
