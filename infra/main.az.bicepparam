@@ -11,8 +11,15 @@ param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'pipeline-dev'
 param location = readEnvironmentVariable('AZURE_LOCATION', 'westeurope')
 // empty: the template uses the deployer (whoever runs `az deployment`)
 param principalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
-param principalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')
+// empty: inferred from the deployer (a person or a service principal)
+param principalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', '')
+// a service principal's application (client) id: `az account show --query user.name -o tsv` when signed in as it
+param principalClientId = readEnvironmentVariable('AZURE_PRINCIPAL_CLIENT_ID', '')
 param sqlAdminLogin = readEnvironmentVariable('SQL_ADMIN_LOGIN', '')
+param vnetEnabled = bool(readEnvironmentVariable('VNET_ENABLED', 'true'))
+param dataLakeAllowedIpRanges = readEnvironmentVariable('DATA_LAKE_ALLOWED_IP_RANGES', '')
+// the outputs of the first deployment, exported as the README shows, tell a later one the server exists
+param existingSqlServerName = readEnvironmentVariable('AZURE_SQL_SERVER_NAME', '')
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL', '')
 param usageApiBaseUrl = readEnvironmentVariable('USAGE_API_BASE_URL', '')
 param usageStartDate = readEnvironmentVariable('USAGE_START_DATE', '')

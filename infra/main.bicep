@@ -1,6 +1,7 @@
 // The whole Azure side of the pipeline, from an empty subscription: one resource group holding
-// monitoring, storage, the function app and its identity, Key Vault, Azure SQL, Event Grid, and
-// the alerts and workbook. `azd up` deploys it with main.parameters.json; `az deployment sub
+// monitoring, the host's storage and the data lake, the function app and its identities, Key
+// Vault, Azure SQL, Event Grid, the alerts and workbook, and (vnetEnabled, the default) the
+// virtual network with the private endpoints. `azd up` deploys it with main.parameters.json; `az deployment sub
 // create` with main.az.bicepparam. The README ("Deploy to Azure") walks through both.
 targetScope = 'subscription'
 
@@ -17,12 +18,24 @@ param location string
 @description('Object id of the person or service principal deploying: the Azure SQL Entra admin, and Key Vault Secrets Officer (to set the usage API token). Empty: the deployer.')
 param principalId string = ''
 
-@allowed(['User', 'ServicePrincipal', 'Group'])
-@description('What principalId is.')
-param principalType string = 'User'
+@allowed(['', 'User', 'ServicePrincipal', 'Group'])
+@description('What principalId is. Empty: inferred, when principalId is the deployer (a user if deployer() has a user principal name, else a service principal); otherwise User. azd does not set AZURE_PRINCIPAL_TYPE: the pre-provision hook asks a service principal to.')
+param principalType string = ''
+
+@description('Application (client) id of principalId when it is a service principal: Azure SQL identifies an application admin by it, not by its object id.')
+param principalClientId string = ''
 
 @description('Display name of that principal for the Azure SQL admin (a UPN, or an app or group name). Empty: the deployer\'s UPN, or "sql-admin".')
 param sqlAdminLogin string = ''
+
+@description('Network isolation: the function app joins a virtual network, storage and Azure SQL are reached through private endpoints, and their public endpoints are closed (README, "Network isolation"). false: public endpoints, protected by Entra ID alone.')
+param vnetEnabled bool = true
+
+@description('With vnetEnabled: comma-separated public IPv4 addresses or CIDR ranges let through the data lake\'s firewall, e.g. the machines that upload CRM exports from outside the network. Empty: none.')
+param dataLakeAllowedIpRanges string = ''
+
+@description('The Azure SQL server an earlier provisioning of this environment created (azd passes its own output AZURE_SQL_SERVER_NAME back). When it is this deployment\'s server, the server\'s create-only properties are left out, so provisioning again changes nothing.')
+param existingSqlServerName string = ''
 
 @description('Where alerts are e-mailed. Empty: the alerts still fire and show in the portal, but nobody is e-mailed.')
 param alertEmail string = ''
@@ -38,15 +51,15 @@ param monitorSchedule string = '0 15 */6 * * *'
 
 @minValue(1)
 @maxValue(1000)
-@description('Flex Consumption: most instances each function group scales out to. It bounds the connections to Azure SQL (up to 4 per instance) and the load on the usage API.')
-param functionMaximumInstanceCount int = 10
+@description('Flex Consumption: most on-demand instances of each function group. At least 40 (the lowest maximum Flex Consumption accepts), except in the regions of flexLowMaximumInstanceRegions below, where lower values are a preview; elsewhere a lower value is raised to 40. It bounds the connections to Azure SQL (2 per instance).')
+param functionMaximumInstanceCount int = 40
 
 @allowed([512, 2048, 4096])
 @description('Flex Consumption: memory of each instance, in MB.')
 param functionInstanceMemoryMB int = 2048
 
-@allowed([1, 2, 4])
-@description('Serverless Azure SQL: most vCores the database scales up to (its minimum is 0.5 vCores; above 4 the minimum rises, so change both together).')
+@allowed([2, 4])
+@description('Serverless Azure SQL: most vCores the database scales up to (its minimum is 0.5 vCores either way; above 4 the minimum rises, so change both together). Not 1: its 75 workers are fewer than one function group at 40 instances can use (README, "Scale and Azure SQL").')
 param sqlMaxVCores int = 2
 
 @minValue(15)
@@ -66,12 +79,49 @@ var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, workload: 'company-activity-pipeline' }
 
-var deployerObjectId = empty(principalId) ? deployer().objectId : principalId
 var deployerUpn = deployer().?userPrincipalName ?? ''
 var sqlAdminName = !empty(sqlAdminLogin) ? sqlAdminLogin : (!empty(deployerUpn) ? deployerUpn : 'sql-admin')
 
+// The principal that administers SQL and sets the token, and what it is. deployer() has a user
+// principal name for a person only (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment#deployer).
+// Every branch below ends in a literal: Bicep does not narrow a union type on `==`
+// (Azure/bicep#16564), so passing `principalType` itself on would carry '' into a module
+// parameter that does not allow it (BCP036).
+var principalObjectId = empty(principalId) ? deployer().objectId : principalId
+var principalIsDeployer = principalObjectId == deployer().objectId
+var deployerIsUser = !empty(deployerUpn)
+var effectivePrincipalType = (principalType == 'Group'
+  ? 'Group'
+  : (principalType == 'ServicePrincipal' || (empty(principalType) && principalIsDeployer && !deployerIsUser) ? 'ServicePrincipal' : 'User'))
+var sqlAdminPrincipalType = effectivePrincipalType == 'ServicePrincipal' ? 'Application' : (effectivePrincipalType == 'Group' ? 'Group' : 'User')
+// "Object Id for User or Group, Client Id for Applications" (az sql server create --external-admin-sid)
+var sqlAdminSid = effectivePrincipalType == 'ServicePrincipal' ? principalClientId : principalObjectId
+
+// Regions where Flex Consumption accepts a maximum instance count below 40, as a preview (a
+// Functions PM on https://github.com/Azure/azure-functions-host/issues/10523, January 2026).
+// Everywhere else the lowest maximum is 40, and a lower one fails the deployment, so it is raised.
+var flexLowMaximumInstanceRegions = ['westeurope', 'australiaeast', 'westus2']
+var functionMaximumInstances = (contains(flexLowMaximumInstanceRegions, toLower(replace(location, ' ', '')))
+  ? functionMaximumInstanceCount
+  : max(functionMaximumInstanceCount, 40))
+
+var resourceGroupName = '${abbrs.resourcesResourceGroups}${environmentName}'
+var hostStorageName = '${abbrs.storageStorageAccounts}func${resourceToken}'
+var dataLakeName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var sqlServerName = '${abbrs.sqlServers}${resourceToken}'
+
+// The private endpoints of the isolated layout: each storage service the app uses, per account,
+// and the SQL server. Names, not module outputs: a loop's list must be known when the deployment starts.
+var privateEndpoints = [
+  { name: 'host-blob', target: resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Storage/storageAccounts', hostStorageName), groupId: 'blob' }
+  { name: 'host-table', target: resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Storage/storageAccounts', hostStorageName), groupId: 'table' }
+  { name: 'lake-blob', target: resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Storage/storageAccounts', dataLakeName), groupId: 'blob' }
+  { name: 'lake-queue', target: resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Storage/storageAccounts', dataLakeName), groupId: 'queue' }
+  { name: 'sql', target: resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Sql/servers', sqlServerName), groupId: 'sqlServer' }
+]
+
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
-  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  name: resourceGroupName
   location: location
   tags: tags
 }
@@ -81,6 +131,27 @@ module identity 'modules/identity.bicep' = {
   scope: resourceGroup
   params: {
     name: '${abbrs.managedIdentityUserAssignedIdentities}func-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Used by the platform alone, to write and read the deployment package (functionApp.bicep).
+module deploymentIdentity 'modules/identity.bicep' = {
+  name: 'deploymentIdentity'
+  scope: resourceGroup
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}deploy-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: resourceGroup
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
     location: location
     tags: tags
   }
@@ -97,14 +168,27 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
-module storage 'modules/storage.bicep' = {
-  name: 'storage'
+module hostStorage 'modules/hostStorage.bicep' = {
+  name: 'hostStorage'
   scope: resourceGroup
   params: {
-    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    name: hostStorageName
+    location: location
+    tags: tags
+    vnetEnabled: vnetEnabled
+  }
+}
+
+module dataLake 'modules/dataLake.bicep' = {
+  name: 'dataLake'
+  scope: resourceGroup
+  params: {
+    name: dataLakeName
     location: location
     tags: tags
     bronzeCoolAfterDays: bronzeCoolAfterDays
+    vnetEnabled: vnetEnabled
+    allowedIpRanges: dataLakeAllowedIpRanges
   }
 }
 
@@ -123,26 +207,52 @@ module sql 'modules/sql.bicep' = {
   name: 'sql'
   scope: resourceGroup
   params: {
-    serverName: '${abbrs.sqlServers}${resourceToken}'
+    serverName: sqlServerName
     databaseName: '${abbrs.sqlServersDatabases}pipeline'
     location: location
     tags: tags
-    adminObjectId: deployerObjectId
+    adminSid: sqlAdminSid
     adminLogin: sqlAdminName
-    adminPrincipalType: principalType == 'ServicePrincipal' ? 'Application' : principalType
+    adminPrincipalType: sqlAdminPrincipalType
     maxVCores: sqlMaxVCores
     autoPauseDelayMinutes: sqlAutoPauseDelayMinutes
+    serverExists: existingSqlServerName == sqlServerName
+    vnetEnabled: vnetEnabled
   }
 }
+
+module privateEndpointDeployments 'modules/privateEndpoint.bicep' = [
+  for pe in (vnetEnabled ? privateEndpoints : []): {
+    name: 'privateEndpoint-${pe.name}'
+    scope: resourceGroup
+    dependsOn: [hostStorage, dataLake, sql]
+    params: {
+      name: '${abbrs.networkPrivateEndpoints}${pe.name}-${resourceToken}'
+      location: location
+      tags: tags
+      subnetId: network.outputs.privateEndpointSubnetId
+      targetResourceId: pe.target
+      groupId: pe.groupId
+      privateDnsZoneId: network.outputs.privateDnsZoneIds[pe.groupId]
+    }
+  }
+]
 
 module roles 'modules/roleAssignments.bicep' = {
   name: 'roleAssignments'
   scope: resourceGroup
   params: {
     functionIdentityPrincipalId: identity.outputs.principalId
-    deployerPrincipalId: deployerObjectId
-    deployerPrincipalType: principalType
-    storageAccountName: storage.outputs.name
+    deploymentIdentityPrincipalId: deploymentIdentity.outputs.principalId
+    deployerPrincipalId: principalObjectId
+    deployerPrincipalType: effectivePrincipalType
+    hostStorageAccountName: hostStorage.outputs.name
+    hostContainers: hostStorage.outputs.hostContainers
+    deploymentContainerName: hostStorage.outputs.deploymentContainerName
+    dataLakeAccountName: dataLake.outputs.name
+    readContainers: dataLake.outputs.readContainers
+    readWriteContainers: dataLake.outputs.readWriteContainers
+    queues: dataLake.outputs.queues
     appInsightsName: monitoring.outputs.appInsightsName
     keyVaultName: keyVault.outputs.name
   }
@@ -151,16 +261,19 @@ module roles 'modules/roleAssignments.bicep' = {
 module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   scope: resourceGroup
-  // the host reads its storage and App Insights with the identity from its first start
-  dependsOn: [roles]
+  // the host reads its storage and App Insights with the identity from its first start, through
+  // the private endpoints when there is a network
+  dependsOn: [roles, privateEndpointDeployments]
   params: {
     planName: '${abbrs.webServerFarms}${resourceToken}'
     appName: '${abbrs.webSitesFunctions}${resourceToken}'
     location: location
     tags: tags
     identityName: identity.outputs.name
-    storageAccountName: storage.outputs.name
-    deploymentContainerName: storage.outputs.deploymentContainerName
+    deploymentIdentityName: deploymentIdentity.outputs.name
+    hostStorageAccountName: hostStorage.outputs.name
+    deploymentContainerName: hostStorage.outputs.deploymentContainerName
+    dataLakeAccountName: dataLake.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     keyVaultName: keyVault.outputs.name
     usageApiTokenSecretName: keyVault.outputs.usageApiTokenSecretName
@@ -169,8 +282,9 @@ module functionApp 'modules/functionApp.bicep' = {
     usageApiBaseUrl: usageApiBaseUrl
     usageStartDate: usageStartDate
     monitorSchedule: monitorSchedule
-    maximumInstanceCount: functionMaximumInstanceCount
+    maximumInstanceCount: functionMaximumInstances
     instanceMemoryMB: functionInstanceMemoryMB
+    appSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
   }
 }
 
@@ -181,10 +295,10 @@ module eventGrid 'modules/eventGrid.bicep' = {
     systemTopicName: '${abbrs.eventGridSystemTopics}${resourceToken}'
     location: location
     tags: tags
-    storageAccountName: storage.outputs.name
-    landingContainerName: storage.outputs.landingContainerName
-    landingEventsQueueName: storage.outputs.landingEventsQueueName
-    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    storageAccountName: dataLake.outputs.name
+    landingContainerName: dataLake.outputs.landingContainerName
+    landingEventsQueueName: dataLake.outputs.landingEventsQueueName
+    deadLetterContainerName: dataLake.outputs.deadLetterContainerName
   }
 }
 
@@ -219,7 +333,9 @@ output AZURE_RESOURCE_GROUP string = resourceGroup.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_IDENTITY_NAME string = identity.outputs.name
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId
-output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_ACCOUNT_NAME string = dataLake.outputs.name
+output AZURE_HOST_STORAGE_ACCOUNT_NAME string = hostStorage.outputs.name
+output AZURE_VNET_ENABLED bool = vnetEnabled
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_USAGE_API_TOKEN_NAME string = keyVault.outputs.usageApiTokenSecretName
 output AZURE_SQL_SERVER_NAME string = sql.outputs.serverName

@@ -40,12 +40,23 @@ export const settingsSchema = z.object({
   /** Client id of the user-assigned managed identity (Azure sets it on the app). */
   AZURE_CLIENT_ID: z.string().optional(),
 
-  /** Storage: a connection string (Azurite locally) ... */
+  /**
+   * The pipeline's storage (the data lake's containers and the pipeline's queues) is the account
+   * of the `DataStorage` connection, which the queue triggers use too. In Azure it is a storage
+   * account of its own, reached with the managed identity (the service URIs below); the Functions
+   * host keeps its own state in another account (AzureWebJobsStorage__*, read by the host only).
+   * `DataStorage` itself is a connection string (a second local account, if ever wanted).
+   */
+  DataStorage: z.string().optional(),
+  DataStorage__blobServiceUri: z.string().url().optional(),
+  DataStorage__queueServiceUri: z.string().url().optional(),
+  /** The managed identity for the data storage (falls back to AZURE_CLIENT_ID). */
+  DataStorage__clientId: z.string().optional(),
+  /**
+   * A connection string for one account that is both (Azurite locally; the local runner sets it):
+   * with no `DataStorage*` setting the pipeline uses it for its data too.
+   */
   AzureWebJobsStorage: z.string().optional(),
-  /** ... or, in Azure, identity-based service URIs (the Functions host reads the same ones). */
-  AzureWebJobsStorage__blobServiceUri: z.string().url().optional(),
-  AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
-  AzureWebJobsStorage__clientId: z.string().optional(),
 
   /** Product usage API. */
   USAGE_API_BASE_URL: z.string().url().optional(),
@@ -102,7 +113,8 @@ export const LOCAL_ONLY_SETTINGS = {
   DUCKDB_THREADS: 'the embedded warehouse; Azure runs WAREHOUSE_ENGINE=mssql',
   SQL_USER: 'SQL password authentication, for a local SQL Server only; Azure SQL is Entra-only',
   SQL_PASSWORD: 'SQL password authentication, for a local SQL Server only; Azure SQL is Entra-only',
-  AzureWebJobsStorage: 'a connection string carries the account key; in Azure the host and the code connect with the managed identity (AzureWebJobsStorage__*)',
+  AzureWebJobsStorage: 'a connection string carries the account key; in Azure the host connects with the managed identity (AzureWebJobsStorage__*)',
+  DataStorage: 'a connection string carries the account key; in Azure the pipeline connects with the managed identity (DataStorage__*)',
 } as const satisfies Partial<Record<keyof z.infer<typeof settingsSchema>, string>>;
 
 /** App Service leaves a Key Vault reference it could not resolve in place, as its literal text. */

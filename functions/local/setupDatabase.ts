@@ -8,7 +8,8 @@
  *      and grants it the least the pipeline needs (functions/warehouse/mssql/appAccess.ts).
  * Both steps are idempotent. The azd hooks run this after `azd provision` and before each
  * `azd deploy` (infra/scripts/setup-database.sh, which also opens the firewall to this machine
- * for the duration). Exit code: 0 done, 2 bad arguments, 1 failure.
+ * for the duration); while the new rule is not yet in effect (error 40615) it waits and retries,
+ * for up to six minutes. Exit code: 0 done, 2 bad arguments, 1 failure.
  */
 import { parseArgs } from 'node:util';
 import { consoleLog } from '../core/log.js';
@@ -18,6 +19,7 @@ import { SCHEMAS } from '../warehouse/ddl.js';
 import { APP_DATABASE_ROLES, APP_SCHEMA_GRANTS, grantAppAccessSql, IDENTITY_NAME_PATTERN, type CreateUserClause } from '../warehouse/mssql/appAccess.js';
 import { MssqlWarehouse } from '../warehouse/mssql/mssqlWarehouse.js';
 import { parseCommandLine } from './cli.js';
+import { connectThroughNewFirewallRule } from './firewallWait.js';
 
 const USAGE = 'usage: npm run db:setup -- --server <name>.database.windows.net --database <name> --identity <managed identity name>';
 
@@ -51,7 +53,8 @@ async function main(): Promise<number> {
   // The caller's own settings (SQL_AUTH, SQL_PORT, … for a test rig) apply; the target comes from the flags.
   const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'mssql', SQL_SERVER: args.server, SQL_DATABASE: args.database });
   log.info('connecting (a paused serverless database takes up to a minute to resume)', { server: args.server, database: args.database });
-  const warehouse = await MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log });
+  // the hook has just opened the firewall to this machine: wait for the rule to take effect
+  const warehouse = await connectThroughNewFirewallRule(() => MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log }), { log });
   try {
     log.info('warehouse bootstrapped', { schemas: SCHEMAS.length, tables: ALL_TABLES.length });
     await warehouse.exec(grantAppAccessSql(args.createUser), { identity: args.identity });

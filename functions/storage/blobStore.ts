@@ -25,29 +25,51 @@ export const QUEUES = {
   transformRequests: 'transform-requests',
 } as const;
 
+/**
+ * What the function app does with each container: the Azure templates grant its identity exactly
+ * this, on each container alone (the infra contract test derives the role table from it). Every
+ * queue in QUEUES is read by a queue trigger, which also moves failures to `<queue>-poison`.
+ */
+export const CONTAINER_ACCESS = {
+  landing: 'read',
+  bronze: 'read-write',
+  quarantine: 'read-write',
+} as const satisfies Record<keyof typeof CONTAINERS, 'read' | 'read-write'>;
+
+/**
+ * The name of the storage connection the pipeline and its queue triggers use. The Functions host
+ * resolves a trigger's `connection` to the app settings `DataStorage__queueServiceUri`,
+ * `DataStorage__credential` and `DataStorage__clientId` (or a connection string `DataStorage`).
+ */
+export const DATA_STORAGE_CONNECTION = 'DataStorage';
+
 export interface StorageClients {
   blobs: BlobServiceClient;
   queues: QueueServiceClient;
 }
 
-/** Connection string when given (Azurite, local); otherwise identity-based service URIs. */
+const isConnectionString = (value: string | undefined): value is string => value !== undefined && value.includes('=');
+
+/**
+ * The pipeline's storage: a `DataStorage` connection string; else identity-based service URIs
+ * (`DataStorage__blobServiceUri`, `DataStorage__queueServiceUri`: Azure); else the one account of
+ * an `AzureWebJobsStorage` connection string (Azurite, local runs). Never the host's
+ * identity-based account: in Azure the host's storage is not the data lake.
+ */
 export function createStorageClients(settings: Settings): StorageClients {
-  const conn = settings.AzureWebJobsStorage;
-  if (conn && conn.includes('=')) {
-    return {
-      blobs: BlobServiceClient.fromConnectionString(conn),
-      queues: QueueServiceClient.fromConnectionString(conn),
-    };
+  const conn = [settings.DataStorage, settings.AzureWebJobsStorage].find(isConnectionString);
+  const blobUri = settings.DataStorage__blobServiceUri;
+  const queueUri = settings.DataStorage__queueServiceUri;
+  if (isConnectionString(settings.DataStorage) || (!blobUri && !queueUri && conn)) {
+    return { blobs: BlobServiceClient.fromConnectionString(conn!), queues: QueueServiceClient.fromConnectionString(conn!) };
   }
-  const blobUri = settings.AzureWebJobsStorage__blobServiceUri;
-  const queueUri = settings.AzureWebJobsStorage__queueServiceUri;
   if (!blobUri || !queueUri) {
     throw new Error(
-      'Storage is not configured: set AzureWebJobsStorage (a connection string, e.g. Azurite) or ' +
-        'AzureWebJobsStorage__blobServiceUri and AzureWebJobsStorage__queueServiceUri (identity-based).',
+      'Storage is not configured: set DataStorage__blobServiceUri and DataStorage__queueServiceUri (identity-based, as in Azure), ' +
+        'or a connection string in DataStorage or, for one local account such as Azurite, AzureWebJobsStorage.',
     );
   }
-  const clientId = settings.AzureWebJobsStorage__clientId ?? settings.AZURE_CLIENT_ID;
+  const clientId = settings.DataStorage__clientId ?? settings.AZURE_CLIENT_ID;
   const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
   return { blobs: new BlobServiceClient(blobUri, credential), queues: new QueueServiceClient(queueUri, credential) };
 }

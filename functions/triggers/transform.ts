@@ -2,7 +2,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { transformRequestSchema } from '../transform/requests.js';
 import { runTransform } from '../transform/transform.js';
-import { QUEUES } from '../storage/blobStore.js';
+import { DATA_STORAGE_CONNECTION, QUEUES } from '../storage/blobStore.js';
 import { withPipelineContext } from './hostContext.js';
 
 export async function transformHandler(message: unknown, context: InvocationContext): Promise<void> {
@@ -17,4 +17,4 @@ export async function transformHandler(message: unknown, context: InvocationCont
   });
 }
 
-app.storageQueue('transform', { queueName: QUEUES.transformRequests, connection: 'AzureWebJobsStorage', handler: transformHandler });
+app.storageQueue('transform', { queueName: QUEUES.transformRequests, connection: DATA_STORAGE_CONNECTION, handler: transformHandler });

@@ -1,13 +1,17 @@
 // The Flex Consumption plan and the function app: Node 22 on Linux, running as the user-assigned
-// identity for everything (host storage, the deployment package, App Insights, Key Vault, SQL).
-// No connection string with a key, no password: the settings below are addresses and names.
+// identity for everything it does (host storage, the data lake, App Insights, Key Vault, SQL).
+// A second identity, used by the platform only, writes and reads the deployment package: the app's
+// own identity cannot rewrite its code. No connection string with a key, no password: the
+// settings below are addresses and names.
 param planName string
 param appName string
 param location string
 param tags object
 param identityName string
-param storageAccountName string
+param deploymentIdentityName string
+param hostStorageAccountName string
 param deploymentContainerName string
+param dataLakeAccountName string
 param appInsightsName string
 param keyVaultName string
 param usageApiTokenSecretName string
@@ -18,13 +22,23 @@ param usageStartDate string
 param monitorSchedule string
 param maximumInstanceCount int
 param instanceMemoryMB int
+@description('Subnet (delegated to Microsoft.App/environments) the app joins; empty: no virtual network.')
+param appSubnetId string
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
-  name: storageAccountName
+resource deploymentIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: deploymentIdentityName
+}
+
+resource hostStorage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: hostStorageAccountName
+}
+
+resource dataLake 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: dataLakeAccountName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -37,13 +51,18 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 // Flex Consumption sets the runtime itself: no FUNCTIONS_WORKER_RUNTIME, WEBSITE_NODE_DEFAULT_VERSION
 // or WEBSITE_RUN_FROM_PACKAGE here.
 var appSettings = {
-  // host storage (timers' locks, keys, queue triggers) and the pipeline's blobs and queues, with the identity
-  AzureWebJobsStorage__accountName: storage.name
-  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
-  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
-  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  // the host's own storage (locks, timer state, keys, diagnostic events), with the identity; no
+  // queue service: no blob trigger or Durable Functions here (the queue triggers use DataStorage)
+  AzureWebJobsStorage__accountName: hostStorage.name
+  AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__tableServiceUri: hostStorage.properties.primaryEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
+  // the data lake: the code's blobs and queues, and the queue triggers' DataStorage connection
+  DataStorage__blobServiceUri: dataLake.properties.primaryEndpoints.blob
+  DataStorage__queueServiceUri: dataLake.properties.primaryEndpoints.queue
+  DataStorage__credential: 'managedidentity'
+  DataStorage__clientId: identity.properties.clientId
   // the identity DefaultAzureCredential uses for SQL
   AZURE_CLIENT_ID: identity.properties.clientId
 
@@ -101,11 +120,13 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
-    userAssignedIdentities: { '${identity.id}': {} }
+    userAssignedIdentities: { '${identity.id}': {}, '${deploymentIdentity.id}': {} }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // with the virtual network, all outbound traffic leaves through this subnet
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     // Key Vault references resolve with the user-assigned identity, not a system-assigned one
     keyVaultReferenceIdentity: identity.id
     // Flex Consumption rejects the classic runtime properties (linuxFxVersion, alwaysOn, ftpsState, …):
@@ -117,10 +138,11 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          // the platform writes and reads the package with this identity; the app's runs nothing with it
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.id
+            userAssignedIdentityResourceId: deploymentIdentity.id
           }
         }
       }

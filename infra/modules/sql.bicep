@@ -6,21 +6,35 @@ param serverName string
 param databaseName string
 param location string
 param tags object
-param adminObjectId string
+@description('For an application admin, its client id: Azure SQL identifies applications by it (az sql server create --external-admin-sid: "Object Id for User or Group, Client Id for Applications").')
+param adminSid string
 param adminLogin string
 @allowed(['User', 'Group', 'Application'])
 param adminPrincipalType string
 param maxVCores int
 param autoPauseDelayMinutes int
+@description('True when this server already exists (an earlier provisioning created it): its create-only properties are then left out.')
+param serverExists bool
+param vnetEnabled bool
 
-var entraAdmin = {
-  administratorType: 'ActiveDirectory'
-  principalType: adminPrincipalType
-  login: adminLogin
-  sid: adminObjectId
-  tenantId: tenant().tenantId
-  azureADOnlyAuthentication: true
-}
+// Sent on create only. The API takes `administrators` when the server is created and rejects it,
+// or its azureADOnlyAuthentication, on later updates (x-ms-mutability read/create; "To update the
+// azureADOnlyAuthentication property, individual API must be used": the template reference of
+// Microsoft.Sql/servers; Azure/bicep#6858, Azure/bicep-types-az#2320). An Entra-only server still
+// needs both at creation, as it has no SQL admin login. Afterwards the two child resources below
+// hold the same settings, and they accept updates: a second `azd provision` sends the same values.
+var createOnlyProperties = (serverExists
+  ? {}
+  : {
+      administrators: {
+        administratorType: 'ActiveDirectory'
+        principalType: adminPrincipalType
+        login: adminLogin
+        sid: adminSid
+        tenantId: tenant().tenantId
+        azureADOnlyAuthentication: true
+      }
+    })
 
 resource server 'Microsoft.Sql/servers@2025-01-01' = {
   name: serverName
@@ -30,14 +44,16 @@ resource server 'Microsoft.Sql/servers@2025-01-01' = {
   // service principal (a CI pipeline) runs the post-provision step; that also needs the Directory
   // Readers role granted to this identity by an Entra admin (README, "Deploy to Azure").
   identity: { type: 'SystemAssigned' }
-  properties: {
-    version: '12.0'
-    minimalTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
-    // An Entra-only server must have its Entra admin when it is created; the two child resources
-    // below state the same admin and Entra-only authentication as resources of their own.
-    administrators: entraAdmin
-  }
+  properties: union(
+    {
+      version: '12.0'
+      minimalTlsVersion: '1.2'
+      // With the virtual network only its private endpoint reaches the server; the setup hook turns
+      // public access on for its own run and off again.
+      publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    },
+    createOnlyProperties
+  )
 }
 
 resource admin 'Microsoft.Sql/servers/administrators@2025-01-01' = {
@@ -46,7 +62,7 @@ resource admin 'Microsoft.Sql/servers/administrators@2025-01-01' = {
   properties: {
     administratorType: 'ActiveDirectory'
     login: adminLogin
-    sid: adminObjectId
+    sid: adminSid
     tenantId: tenant().tenantId
   }
 }
@@ -60,11 +76,12 @@ resource entraOnly 'Microsoft.Sql/servers/azureADOnlyAuthentications@2025-01-01'
   }
 }
 
-// "Allow Azure services and resources to access this server": the special 0.0.0.0 rule, which
-// admits Azure's own addresses (the Flex Consumption app has no fixed outbound address without a
-// virtual network). Never an open range. The post-provision step adds the deployer's address for
-// the length of its run only.
-resource allowAzureServices 'Microsoft.Sql/servers/firewallRules@2025-01-01' = {
+// Without the virtual network: "Allow Azure services and resources to access this server", the
+// special 0.0.0.0 rule (a Flex Consumption app outside a network has no fixed outbound address).
+// It admits any Azure tenant's addresses, which the Entra-only login then has to stop: that is the
+// public layout's price, and why vnetEnabled is the default. With the network there is no rule at
+// all (with public access off the server refuses to hold firewall rules).
+resource allowAzureServices 'Microsoft.Sql/servers/firewallRules@2025-01-01' = if (!vnetEnabled) {
   parent: server
   name: 'AllowAllWindowsAzureIps'
   properties: {

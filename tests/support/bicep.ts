@@ -89,6 +89,8 @@ export interface ResourceDecl {
   type: string;
   apiVersion: string;
   existing: boolean;
+  /** The `if (…)` condition's expression, when the resource is conditional. */
+  condition?: string;
   /** The declaration's body: `{…}` or, for a loop, `[for … : {…}]`. */
   body: string;
   line: number;
@@ -96,14 +98,61 @@ export interface ResourceDecl {
 
 const lineOf = (code: string, offset: number) => code.slice(0, offset).split('\n').length;
 
+/** At `start` (after `=`): an optional `if (…)`, then the body. */
+function conditionAndBody(code: string, start: number): { condition?: string; body: string } {
+  let i = start;
+  let condition: string | undefined;
+  const m = /^if\s*\(/.exec(code.slice(i));
+  if (m) {
+    const open = i + m[0].length - 1;
+    const close = skipBalanced(code, open);
+    condition = code.slice(open + 1, close - 1).trim();
+    i = close;
+    while (/\s/.test(code[i] ?? '')) i++;
+  }
+  return { condition, body: code.slice(i, skipBalanced(code, i)) };
+}
+
 /** Top-level and nested `resource` declarations. Nested child types (`'config'`) have no `@`: their apiVersion is ''. */
 export function resources(code: string): ResourceDecl[] {
   const found: ResourceDecl[] = [];
   const re = /^[ \t]*resource\s+(\w+)\s+'([^'@]+)(?:@([^']+))?'\s+(existing\s+)?=\s*/gm;
   for (let m = re.exec(code); m; m = re.exec(code)) {
-    const start = m.index + m[0].length;
-    const body = code.slice(start, skipBalanced(code, start));
-    found.push({ symbol: m[1]!, type: m[2]!, apiVersion: m[3] ?? '', existing: Boolean(m[4]), body, line: lineOf(code, m.index) });
+    const { condition, body } = conditionAndBody(code, m.index + m[0].length);
+    found.push({ symbol: m[1]!, type: m[2]!, apiVersion: m[3] ?? '', existing: Boolean(m[4]), condition, body, line: lineOf(code, m.index) });
+  }
+  return found;
+}
+
+export interface ModuleDecl {
+  symbol: string;
+  /** The module file, as written (relative to the file that declares it). */
+  path: string;
+  condition?: string;
+  /** For a loop `[for x in <list>: {…}]`: the loop variable and the list's expression. */
+  loop?: { item: string; list: string };
+  /** The module's object (the loop's body for a loop). */
+  body: string;
+  /** The `params: {…}` entries: parameter → expression. */
+  params: Map<string, string>;
+  line: number;
+}
+
+/** `module` declarations, with their parameters. */
+export function modules(code: string): ModuleDecl[] {
+  const found: ModuleDecl[] = [];
+  const re = /^module\s+(\w+)\s+'([^']+)'\s*=\s*/gm;
+  for (let m = re.exec(code); m; m = re.exec(code)) {
+    const { condition, body } = conditionAndBody(code, m.index + m[0].length);
+    let object = body.trim();
+    let loop: ModuleDecl['loop'];
+    const l = /^\[\s*for\s+(?:\((\w+)\s*,\s*\w+\)|(\w+))\s+in\s+([\s\S]*?):\s*(\{[\s\S]*\})\s*\]$/.exec(object);
+    if (l) {
+      loop = { item: (l[1] ?? l[2])!, list: l[3]!.trim() };
+      object = l[4]!;
+    }
+    const paramsText = entryAt(object, 'params');
+    found.push({ symbol: m[1]!, path: m[2]!, condition, loop, body: object, params: paramsText ? objectEntries(paramsText) : new Map<string, string>(), line: lineOf(code, m.index) });
   }
   return found;
 }
@@ -120,21 +169,54 @@ export interface Declaration {
   type: string;
   /** Default (params) or value (outputs), when there is one. */
   value?: string;
-  /** Decorator lines just above it, such as `@secure()`. */
+  /** Its decorators, each whole (a multi-line `@allowed([…])` included), such as `@secure()`. */
   decorators: string[];
+}
+
+/** Each line start that follows decorators → those decorators, whole (a multi-line `@allowed([…])` joined on one line). */
+function decoratorsByLine(code: string): Map<number, string[]> {
+  const found = new Map<number, string[]>();
+  let pending: string[] = [];
+  for (let i = 0; i < code.length; ) {
+    const lineStart = i;
+    while (code[i] === ' ' || code[i] === '\t') i++;
+    if (code[i] === '@') {
+      const open = code.indexOf('(', i);
+      const end = skipBalanced(code, open);
+      pending.push(code.slice(i, end).replace(/\s*\n\s*/g, ' '));
+      i = end;
+    } else if (code[i] !== '\n' && i < code.length) {
+      if (pending.length) found.set(lineStart, pending);
+      pending = [];
+    }
+    const next = code.indexOf('\n', i);
+    i = next < 0 ? code.length : next + 1;
+  }
+  return found;
 }
 
 function declarations(code: string, keyword: 'param' | 'output'): Declaration[] {
   const out: Declaration[] = [];
+  const decorators = decoratorsByLine(code);
   const re = new RegExp(`^[ \\t]*${keyword}\\s+(\\w+)\\s+(\\w+)(\\s*=)?`, 'gm');
   for (let m = re.exec(code); m; m = re.exec(code)) {
-    const before = code.slice(0, m.index).split('\n');
-    before.pop();
-    const decorators: string[] = [];
-    while (before.length && /^\s*@/.test(before[before.length - 1]!)) decorators.unshift(before.pop()!.trim());
-    out.push({ name: m[1]!, type: m[2]!, value: m[3] ? expressionAt(code, m.index + m[0].length) : undefined, decorators });
+    out.push({ name: m[1]!, type: m[2]!, value: m[3] ? expressionAt(code, m.index + m[0].length) : undefined, decorators: decorators.get(m.index) ?? [] });
   }
   return out;
+}
+
+/** The values of an `@allowed([…])` decorator (strings unquoted, numbers as numbers), or undefined. */
+export function allowedValues(d: Declaration): (string | number)[] | undefined {
+  const dec = d.decorators.find((x) => x.startsWith('@allowed('));
+  if (!dec) return undefined;
+  const list = dec.slice('@allowed('.length, -1).trim();
+  return [...list.matchAll(/'((?:[^'\\]|\\.)*)'|(-?\d+)/g)].map((m) => (m[1] !== undefined ? m[1] : Number(m[2])));
+}
+
+/** The number in `@minValue(n)`, or undefined. */
+export function minValue(d: Declaration): number | undefined {
+  const dec = d.decorators.find((x) => x.startsWith('@minValue('));
+  return dec ? Number(dec.slice('@minValue('.length, -1)) : undefined;
 }
 
 export const params = (code: string) => declarations(code, 'param');

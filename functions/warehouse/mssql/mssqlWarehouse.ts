@@ -492,6 +492,9 @@ function sharedCredential(clientId: string | undefined): TokenCredential {
   return credential;
 }
 
+/** Most connections one process (one Functions instance) opens; see poolConfig. */
+export const POOL_MAX_PER_INSTANCE = 2;
+
 /** Builds the mssql pool configuration from settings. Exported for tests; holds no secret unless SQL_AUTH=sql-password. */
 export function poolConfig(settings: Settings): PoolConfig {
   if (!settings.SQL_SERVER || !settings.SQL_DATABASE) {
@@ -504,7 +507,11 @@ export function poolConfig(settings: Settings): PoolConfig {
     // Microsoft recommends at least 30 s to connect to Azure SQL
     connectionTimeout: 30_000,
     requestTimeout: settings.SQL_REQUEST_TIMEOUT_MS,
-    pool: { min: 0, max: 4, idleTimeoutMillis: 30_000 },
+    // Per Functions instance. Flex Consumption scales each function group to 40 instances or more
+    // (its lowest maximum), so 2 × 40 = 80 requests from one group at full scale stay below the
+    // 150 workers of the smallest database the templates allow (2 vCores). Two, not one: a run's
+    // history is written while a model's transaction holds the other connection.
+    pool: { min: 0, max: POOL_MAX_PER_INSTANCE, idleTimeoutMillis: 30_000 },
     // check the socket on acquire instead of a SELECT 1 round trip per statement
     validateConnection: 'socket',
     options: {
