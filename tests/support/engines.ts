@@ -39,7 +39,7 @@ import type { Readable } from 'node:stream';
 import { it } from 'vitest';
 import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
-import { ALL_TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
+import { ALL_TABLES, TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
 import type { EngineName, JsonLinesPart, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
 
@@ -65,9 +65,12 @@ export function skipUnavailable(engine: TestEngine): boolean {
   return true;
 }
 
-/** Empties every catalogue table (children first is not needed: the catalogue has no foreign keys). */
+/**
+ * Empties every catalogue table (children first is not needed: the catalogue has no foreign keys),
+ * except the bootstrap's version marker: the next open skips the DDL.
+ */
 export async function resetWarehouse(wh: Warehouse, tables: TableDef[] = ALL_TABLES): Promise<void> {
-  for (const t of tables) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
+  for (const t of tables) if (t !== TABLES.schemaVersion) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
 }
 
 /** A Warehouse that runs `cleanup` after it closes (deletes temp files, releases the test lock). */

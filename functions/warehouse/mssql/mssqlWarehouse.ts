@@ -23,7 +23,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { consoleLog, type Log } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
-import { bootstrapBatches } from '../ddl.js';
+import { ALL_TABLES } from '../catalog.js';
+import { BOOTSTRAP_COMPONENT, bootstrapBatches, bootstrapVersion, readVersionSql, writeVersionSql } from '../ddl.js';
 import { explainBootstrapFailure } from './appAccess.js';
 import { sqlErrorNumber } from './sqlErrors.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
@@ -347,6 +348,8 @@ async function* readLines(stream: Readable): AsyncGenerator<string> {
 export interface MssqlOptions {
   log?: Log;
   retry?: RetryPolicy;
+  /** Run the bootstrap DDL even when the stored version matches (`npm run db:setup`: repairs a schema changed by hand). */
+  forceBootstrap?: boolean;
   /** Rows per `request.bulk` call; memory is bounded by one batch. */
   bulkBatchSize?: number;
 }
@@ -475,6 +478,40 @@ class MssqlTransactionSession extends MssqlSession {
   }
 }
 
+// ---- the bootstrap ----------------------------------------------------------------------------
+
+/** The application lock the bootstrap holds, so instances starting together do not race. */
+export const BOOTSTRAP_LOCK_SQL = `DECLARE @r INT;
+EXEC @r = sp_getapplock @Resource = N'company-activity-pipeline:bootstrap', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 60 s', 1;`;
+
+async function storedVersion(tx: Transaction): Promise<string | undefined> {
+  const result = await new sql.Request(tx).input('component', sql.NVarChar(NVARCHAR_PARAM_LENGTH), BOOTSTRAP_COMPONENT).query<{ ddl_sha256: string }>(readVersionSql('mssql'));
+  return result.recordset?.[0]?.ddl_sha256;
+}
+
+/**
+ * The bootstrap, in the caller's transaction: when `ops.schema_version` holds this code's version
+ * (a hash of the DDL text), nothing else runs — no lock, no DDL, so the app's identity, which may
+ * only read and write rows, starts fast. Otherwise, under an application lock: the batches
+ * (schemas, tables, added columns, clustered indexes; each guarded, each its own T-SQL batch),
+ * then the new version. Without DDL rights that fails with a permission error (262, …), which
+ * `explainBootstrapFailure` turns into "run npm run db:setup". `tables`: for tests.
+ */
+export async function bootstrapInTransaction(tx: Transaction, options: { force?: boolean; tables?: TableDef[] } = {}): Promise<'current' | 'applied'> {
+  const tables = options.tables ?? ALL_TABLES;
+  const version = bootstrapVersion('mssql', tables);
+  if (!options.force && (await storedVersion(tx)) === version) return 'current';
+  await new sql.Request(tx).batch(BOOTSTRAP_LOCK_SQL);
+  // another instance may have finished it while we waited for the lock
+  if (!options.force && (await storedVersion(tx)) === version) return 'current';
+  for (const batch of bootstrapBatches('mssql', tables)) await new sql.Request(tx).batch(batch);
+  for (const statement of writeVersionSql()) {
+    await bindAll(new sql.Request(tx), { component: BOOTSTRAP_COMPONENT, ddl_sha256: version, applied_at: new Date() }).query(statement);
+  }
+  return 'applied';
+}
+
 // ---- the warehouse ----------------------------------------------------------------------------
 
 /** One credential per process (per managed identity): it caches its tokens. */
@@ -576,33 +613,14 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     await retry('connect', () => pool.connect());
     const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state);
     try {
-      await wh.bootstrap();
+      const outcome = await retry('bootstrap', () => wh.inTransaction((tx) => bootstrapInTransaction(tx, { force: options.forceBootstrap }), false));
+      log.info(outcome === 'current' ? 'SQL schema current: bootstrap skipped' : 'SQL schema bootstrapped', { version: bootstrapVersion('mssql').slice(0, 12) });
     } catch (err) {
       await pool.close().catch(() => undefined);
       throw explainBootstrapFailure(err);
     }
     log.info('SQL warehouse open', { server: settings.SQL_SERVER, database: settings.SQL_DATABASE, auth: settings.SQL_AUTH });
     return wh;
-  }
-
-  /**
-   * Runs the bootstrap batches (schemas, tables, added columns), each as its own T-SQL batch, in
-   * one transaction under an application lock, so instances starting together do not race. Each
-   * batch is guarded (`IF OBJECT_ID(…) IS NULL`), so on a current schema nothing is created and no
-   * DDL right is needed.
-   */
-  private async bootstrap(): Promise<void> {
-    const batches = bootstrapBatches('mssql');
-    await this.retry('bootstrap', () =>
-      this.inTransaction(async (tx) => {
-        await new sql.Request(tx).batch(
-          `DECLARE @r INT;
-EXEC @r = sp_getapplock @Resource = N'company-activity-pipeline:bootstrap', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
-IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 60 s', 1;`,
-        );
-        for (const batch of batches) await new sql.Request(tx).batch(batch);
-      }, false),
-    );
   }
 
   /**
