@@ -49,6 +49,12 @@ export function recordedTriggerName(name: string, max = MAX_TRIGGER_NAME_CHARS):
   return `${cut}…`;
 }
 
+/*
+ * Autocommit statements here may run twice: outside a transaction the SQL Server engine retries a
+ * statement whose acknowledgement was lost (a dropped connection after the server committed it).
+ * So every INSERT inserts only what is not there yet, and every UPDATE sets absolute values.
+ */
+
 export class Run {
   private stepSeq = 0;
   readonly startedAt = new Date();
@@ -67,7 +73,9 @@ export class Run {
     const wh = ctx.warehouse;
     const run = new Run(wh, runId, kind, triggerName, withRunId(ctx.log, runId), ctx.telemetry);
     await wh.exec(
-      `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at) VALUES (@run_id, @kind, @trigger_name, 'running', @started_at)`,
+      `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at)
+       SELECT @run_id, @kind, @trigger_name, 'running', @started_at
+       WHERE NOT EXISTS (SELECT 1 FROM ops.pipeline_runs WHERE run_id = @run_id)`,
       { run_id: runId, kind, trigger_name: recordedTriggerName(triggerName), started_at: run.startedAt },
     );
     run.log.info(`${kind} run started`, { trigger: triggerName });
@@ -100,7 +108,8 @@ export class Run {
     this.telemetry.metric(METRICS.stageDuration, durationMs, { stage: stageOf(name), status });
     await session.exec(
       `INSERT INTO ops.run_steps (run_id, step_seq, step_name, status, started_at, finished_at, duration_ms, rows_in, rows_out, rows_rejected, detail, error)
-       VALUES (@run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @rows_rejected, @detail, @error)`,
+       SELECT @run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @rows_rejected, @detail, @error
+       WHERE NOT EXISTS (SELECT 1 FROM ops.run_steps WHERE run_id = @run_id AND step_seq = @seq)`,
       {
         run_id: this.runId,
         seq,

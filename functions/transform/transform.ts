@@ -99,13 +99,24 @@ async function pendingRequestCount(ctx: PipelineContext): Promise<number> {
   return pending?.n ?? 0;
 }
 
-/** Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one). */
+/**
+ * Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one).
+ * Outside a transaction the statement may be retried after a lost acknowledgement: it inserts its
+ * request only once.
+ */
 async function recordRequest(session: SqlSession, r: { source: string; from: IsoDate; to: IsoDate; reason: string }, now: Date): Promise<void> {
   await session.exec(
     `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status)
-     VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending')`,
-    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now },
+     SELECT @id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending'
+     WHERE NOT EXISTS (SELECT 1 FROM ops.transform_requests WHERE request_id = @id)`,
+    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: recordedReason(r.reason), now },
   );
+}
+
+/** `reason` as `ops.transform_requests` holds it (a request from the queue is validated to fit; a load's is generated). */
+function recordedReason(reason: string): string {
+  const max = 256;
+  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }
 
 /** One run: returns undefined when there was nothing to do. */
@@ -393,12 +404,20 @@ async function ensureCalendar(ctx: PipelineContext): Promise<{ rowsOut: number; 
   const lo = addDays(need.lo, -lookbackDays(ctx.settings));
   const hi = need.hi;
   const [have] = await ctx.warehouse.query<{ lo: string | null; hi: string | null }>(`SELECT MIN(calendar_date) AS lo, MAX(calendar_date) AS hi FROM silver.dim_calendar`);
-  const missing: IsoDate[] = [];
-  if (!have?.lo || !have.hi) missing.push(...dateRange(lo, hi));
+  const gaps: DateRange[] = [];
+  if (!have?.lo || !have.hi) gaps.push({ from: lo, to: hi });
   else {
-    if (lo < have.lo) missing.push(...dateRange(lo, addDays(have.lo, -1)));
-    if (hi > have.hi) missing.push(...dateRange(addDays(have.hi, 1), hi));
+    if (lo < have.lo) gaps.push({ from: lo, to: addDays(have.lo, -1) });
+    if (hi > have.hi) gaps.push({ from: addDays(have.hi, 1), to: hi });
   }
-  await ctx.warehouse.appendRows(TABLES.dimCalendar, missing.map((d) => [d]));
+  const missing: IsoDate[] = gaps.flatMap((g) => dateRange(g.from, g.to));
+  if (missing.length > 0) {
+    // Delete, then append, in one transaction: run twice (a retry after a lost acknowledgement),
+    // it leaves the same days once. An append alone would add them twice where no key stops it.
+    await ctx.warehouse.transaction(async (tx) => {
+      for (const g of gaps) await tx.exec(`DELETE FROM silver.dim_calendar WHERE calendar_date BETWEEN CAST(@lo AS DATE) AND CAST(@hi AS DATE)`, { lo: g.from, hi: g.to });
+      await tx.appendRows(TABLES.dimCalendar, missing.map((d) => [d]));
+    });
+  }
   return { rowsOut: missing.length, detail: { from: lo, to: hi } };
 }

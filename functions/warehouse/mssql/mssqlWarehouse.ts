@@ -33,12 +33,30 @@ import { Mutex } from '../../core/mutex.js';
 // ---- transient errors and retry ------------------------------------------------------------
 
 /**
- * SQL Server / Azure SQL error numbers worth retrying: database unavailable (40613, e.g. a
- * paused serverless database resuming), service errors and failovers (40197, 4221), busy /
- * throttled (40501, 49918, 49919, 49920, 10928, 10929), cannot open database during a
- * reconfiguration (4060) and deadlock victim (1205).
+ * SQL Server / Azure SQL error numbers worth retrying, each with why. The list follows Microsoft's
+ * "List of transient fault error codes"
+ * (https://learn.microsoft.com/azure/azure-sql/database/troubleshoot-common-errors-issues#list-of-transient-fault-error-codes)
+ * plus the resource-limit and deadlock errors that clear on their own. Left out: 926 (named by
+ * that list for Managed Instance only; elsewhere it means a suspect database, which no retry fixes).
  */
-export const TRANSIENT_SQL_ERROR_NUMBERS: ReadonlySet<number> = new Set([40613, 40197, 40501, 49918, 49919, 49920, 10928, 10929, 4060, 4221, 1205]);
+export const TRANSIENT_SQL_ERRORS: Readonly<Record<number, string>> = {
+  40613: 'database not currently available: a paused serverless database resuming (up to ~1 min), a failover',
+  40197: 'the service hit an error processing the request (upgrade, hardware failure, failover); reconnecting reaches a healthy replica',
+  40143: 'the service hit an error processing the request (one of the codes 40197 carries, also raised on its own during a reconfiguration)',
+  40540: 'the service hit an error processing the request (one of the codes 40197 carries, also raised on its own during a reconfiguration)',
+  40501: 'the service is busy: retry after 10 s',
+  49918: 'not enough resources to process the request: the service is busy',
+  49919: 'too many create or update operations in progress for the subscription',
+  49920: 'too many operations in progress for the subscription',
+  4060: 'cannot open the database requested by the login: seen while a database moves during a reconfiguration',
+  4221: 'login to a read secondary failed waiting for its transition to versioning (a recycled replica)',
+  615: 'could not find the database ID: a stale cache after a database was detached and attached during a move',
+  10928: 'resource limit (workers, sessions) reached: clears as other requests finish',
+  10929: 'resource limit (minimum guarantee) reached: clears as other requests finish',
+  1205: 'chosen as a deadlock victim: the statement (outside a transaction) can simply run again',
+};
+
+export const TRANSIENT_SQL_ERROR_NUMBERS: ReadonlySet<number> = new Set(Object.keys(TRANSIENT_SQL_ERRORS).map(Number));
 
 /** Connection-level failures (mssql / tedious / socket codes). */
 const TRANSIENT_CONNECTION_CODES: ReadonlySet<string> = new Set(['ESOCKET', 'ECONNRESET', 'ECONNCLOSED']);
