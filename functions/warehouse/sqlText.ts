@@ -26,6 +26,16 @@ function segments(sql: string): Segment[] {
   return out;
 }
 
+/**
+ * The SQL with every string literal, quoted identifier and comment blanked out (newlines kept),
+ * so offsets and line numbers stay those of the original: for checks that look at code only.
+ */
+export function codeOnly(sql: string): string {
+  return segments(sql)
+    .map((s) => (s.code ? s.text : s.text.replace(/[^\n]/g, ' ')))
+    .join('');
+}
+
 const PARAM = /@([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** Names of the `@name` parameters used (outside strings and comments). */
