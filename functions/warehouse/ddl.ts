@@ -60,10 +60,13 @@ export function columnType(engine: EngineName, t: LogicalType): string {
  * DuckDB's check that a text fits its declared length as SQL Server counts it: n UTF-16 code
  * units, i.e. code points plus one more for each supplementary character (outside the BMP). UTF-8
  * never takes fewer bytes than UTF-16 code units, so `strlen` (bytes, no decoding) settles every
- * short value and the exact count runs only for values longer than n bytes.
+ * short value and the exact count runs only for values longer than n bytes. CASE, not OR: DuckDB
+ * evaluates both sides of an OR here (measured, 3 M rows × 4 text columns: OR 24 s, CASE 0.63 s,
+ * no check 0.48 s).
  */
 export function lengthCheckSql(column: string, length: number): string {
-  return `CHECK (strlen(${column}) <= ${length} OR length(${column}) + length(regexp_replace(${column}, '[^\\x{10000}-\\x{10FFFF}]', '', 'g')) <= ${length})`;
+  const exact = `length(${column}) + length(regexp_replace(${column}, '[^\\x{10000}-\\x{10FFFF}]', '', 'g')) <= ${length}`;
+  return `CHECK (CASE WHEN strlen(${column}) <= ${length} THEN true ELSE ${exact} END)`;
 }
 
 /**
