@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../functions/core/hash.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { recordedTriggerName } from '../functions/ops/runs.js';
 import { runTransform } from '../functions/transform/transform.js';
@@ -102,8 +103,9 @@ describe.each(ENGINES)('fidelity on $name', (engine) => {
 
     const full = `landing/${landingPath}`;
     expect(full).toHaveLength(MAX_LANDING_PATH_CHARS);
-    expect(await wh.query(`SELECT landing_file FROM ops.file_ingests`)).toEqual([{ landing_file: full }]);
-    expect(await wh.query(`SELECT source_file, column_name FROM ops.schema_drift`)).toEqual([{ source_file: full, column_name: 'extra' }]);
+    // the keys hold the path's hash (the path itself is longer than a key may be)
+    expect(await wh.query(`SELECT landing_file, landing_file_hash FROM ops.file_ingests`)).toEqual([{ landing_file: full, landing_file_hash: sha256Hex(full) }]);
+    expect(await wh.query(`SELECT source_file, source_file_hash, column_name FROM ops.schema_drift`)).toEqual([{ source_file: full, source_file_hash: sha256Hex(full), column_name: 'extra' }]);
     expect(await wh.query(`SELECT DISTINCT _source_file FROM bronze.crm_company_daily`)).toEqual([{ _source_file: full }]);
     expect(await wh.query(`SELECT _source_file FROM silver.dim_company`)).toEqual([{ _source_file: full }]);
     expect(await wh.query(`SELECT trigger_name FROM ops.pipeline_runs WHERE kind = 'upload_ingest'`)).toEqual([{ trigger_name: `upload_ingest:${landingPath}` }]);
