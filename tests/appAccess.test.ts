@@ -3,10 +3,14 @@
  * app says when the schema is behind the code. The grants run for real on SQL Server when one is
  * configured (TEST_SQL_*; a plain SQL Server has no Entra, so the user is created WITHOUT LOGIN).
  */
+import sql from 'mssql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ALL_TABLES, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
+import { string, type TableDef } from '../functions/warehouse/catalog.js';
 import { APP_DATABASE_ROLES, explainBootstrapFailure, grantAppAccessSql, IDENTITY_NAME_PATTERN } from '../functions/warehouse/mssql/appAccess.js';
+import { bootstrapInTransaction, poolConfig } from '../functions/warehouse/mssql/mssqlWarehouse.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
-import { ENGINES, skipUnavailable } from './support/engines.js';
+import { ENGINES, mssqlTestSettings, skipUnavailable } from './support/engines.js';
 
 describe('app identity access', () => {
   it('binds the identity name as a parameter and quotes it on the server, never splicing it into the SQL', () => {
@@ -65,6 +69,42 @@ describe('app identity access', () => {
          REVERT;`,
       );
       expect(asApp).toEqual([{ canCreate: 0, canInsert: 1 }]);
+    });
+
+    it('opens as the app: skips the bootstrap when the schema is current, says to run db:setup when it is behind', async () => {
+      await wh.exec(grantAppAccessSql('WITHOUT LOGIN'), { identity: user });
+      // One dedicated connection impersonating the app's user (EXECUTE AS lasts for the session;
+      // sent as a batch, not through sp_executesql, whose scope would end it at once).
+      const pool = new sql.ConnectionPool({ ...poolConfig(mssqlTestSettings()), pool: { min: 0, max: 1 } });
+      await pool.connect();
+      const asApp = async <T>(fn: (tx: sql.Transaction) => Promise<T>): Promise<T> => {
+        const tx = new sql.Transaction(pool);
+        await tx.begin();
+        try {
+          await new sql.Request(tx).batch(`EXECUTE AS USER = N'${user}'`);
+          try {
+            return await fn(tx);
+          } finally {
+            await new sql.Request(tx).batch('REVERT').catch(() => undefined);
+          }
+        } finally {
+          await tx.rollback().catch(() => undefined);
+        }
+      };
+      try {
+        // the admin's open (engine.open) recorded this version: the app runs no DDL at all
+        expect(await asApp((tx) => bootstrapInTransaction(tx, WAREHOUSE_SCHEMA))).toBe('current');
+        // a version with one more table: the app may not create it, and is told what to do
+        const newer: TableDef = { schema: 'ops', name: 'test_added_by_a_newer_version', description: 'test', columns: [{ name: 'x', type: string(10), nullable: true }] };
+        const failure = await asApp((tx) => bootstrapInTransaction(tx, { ...WAREHOUSE_SCHEMA, tables: [...ALL_TABLES, newer] })).then(
+          () => new Error('the bootstrap ran DDL as the app'),
+          (err: unknown) => err,
+        );
+        expect((explainBootstrapFailure(failure) as Error).message).toMatch(/schema is behind this version of the code.*SQL error 262.*npm run db:setup/s);
+        expect(await wh.query(`SELECT OBJECT_ID(N'ops.test_added_by_a_newer_version', N'U') AS id`)).toEqual([{ id: null }]);
+      } finally {
+        await pool.close();
+      }
     });
   });
 });

@@ -13,9 +13,11 @@ import { loadSettings } from '../functions/core/settings.js';
 import { tableNamed, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { OPS_TABLES } from '../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
+import { isDuplicateKeyError } from '../functions/warehouse/errors.js';
 import {
   isTransientSqlError,
   parseDateText,
+  TRANSIENT_SQL_ERRORS,
   parseTimestampText,
   poolConfig,
   toBulkValue,
@@ -138,10 +140,14 @@ describe.each(ENGINES)('$name engine', (engine) => {
       expect(await wh.exec(`DELETE FROM ops.leases`)).toBe(1);
     });
 
-    it('raises the engine error for a bad statement', async () => {
-      await expect(wh.exec(`INSERT INTO ops.no_such_table (x) VALUES (1)`)).rejects.toThrow();
+    it('raises the engine error for a bad statement; a duplicate key is recognised as one', async () => {
+      const missing = await wh.exec(`INSERT INTO ops.no_such_table (x) VALUES (1)`).catch((err: unknown) => err);
+      expect(missing).toBeInstanceOf(Error);
+      expect(isDuplicateKeyError(missing)).toBe(false);
       await wh.exec(`INSERT INTO ops.leases (lease_name) VALUES (@n)`, { n: 'dup' });
-      await expect(wh.exec(`INSERT INTO ops.leases (lease_name) VALUES (@n)`, { n: 'dup' })).rejects.toThrow();
+      const duplicate = await wh.exec(`INSERT INTO ops.leases (lease_name) VALUES (@n)`, { n: 'dup' }).catch((err: unknown) => err);
+      expect(duplicate).toBeInstanceOf(Error);
+      expect(isDuplicateKeyError(duplicate)).toBe(true);
     });
   });
 
@@ -388,6 +394,9 @@ describe('mssql engine helpers (no server needed)', () => {
     expect(isTransientSqlError({ name: 'ConnectionError', code: 'ELOGIN', message: msg })).toBe(true);
     expect(isTransientSqlError({ name: 'ConnectionError', code: 'ELOGIN', message: 'busy' }, (m) => (m === 'busy' ? 40501 : undefined))).toBe(true);
     expect(isTransientSqlError({ name: 'ConnectionError', code: 'ELOGIN', message: "Login failed for user 'x'." }, () => 18456)).toBe(false);
+    // Microsoft's list of transient fault error codes, and the codes 40197 carries that also come alone
+    for (const n of [40613, 40197, 40143, 40540, 40501, 49918, 49919, 49920, 4060, 4221, 615]) expect(isTransientSqlError({ name: 'RequestError', number: n }), String(n)).toBe(true);
+    for (const reason of Object.values(TRANSIENT_SQL_ERRORS)) expect(reason.length).toBeGreaterThan(20);
     expect(isTransientSqlError({ name: 'RequestError', number: 208 })).toBe(false); // invalid object name
     expect(isTransientSqlError({ name: 'RequestError', number: 2627 })).toBe(false); // duplicate key
     expect(isTransientSqlError(new Error('plain'))).toBe(false);

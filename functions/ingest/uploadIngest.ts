@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
 import { progressReporter, type PipelineContext } from '../core/context.js';
 import { toIsoDate, type IsoDate } from '../core/dates.js';
+import { sha256Hex } from '../core/hash.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
 import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
@@ -358,16 +359,18 @@ async function recordFileIngest(
   // One transaction: the file's row and its drift rows exist together or not at all, so a file is
   // never re-ingested with its drift already recorded (and drift rows are never duplicated).
   await ctx.warehouse.transaction(async (tx) => {
+    // the key holds the path's hash: a landing path can be longer than a key may be (900 bytes)
+    const landingFileHash = sha256Hex(r.landingFile);
     await tx.exec(
-      `DELETE FROM ops.schema_drift WHERE source_file = @landing_file AND run_id IN (SELECT run_id FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file = @landing_file)`,
-      { sha: r.sha256, landing_file: r.landingFile },
+      `DELETE FROM ops.schema_drift WHERE source_file_hash = @landing_file_hash AND run_id IN (SELECT run_id FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file_hash = @landing_file_hash)`,
+      { sha: r.sha256, landing_file_hash: landingFileHash },
     );
-    await tx.exec(`DELETE FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file = @landing_file`, { sha: r.sha256, landing_file: r.landingFile });
+    await tx.exec(`DELETE FROM ops.file_ingests WHERE content_sha256 = @sha AND landing_file_hash = @landing_file_hash`, { sha: r.sha256, landing_file_hash: landingFileHash });
     await tx.exec(
-      `INSERT INTO ops.file_ingests (content_sha256, landing_file, source, status, rows_total, rows_accepted, rows_quarantined, bronze_file, quarantine_file, reason, ingested_at, run_id)
-       VALUES (@sha, @landing_file, @source, @status, @rows_total, @rows_accepted, @rows_quarantined, @bronze_file, @quarantine_file, @reason, @now, @run_id)`,
+      `INSERT INTO ops.file_ingests (content_sha256, landing_file, landing_file_hash, source, status, rows_total, rows_accepted, rows_quarantined, bronze_file, quarantine_file, reason, ingested_at, run_id)
+       VALUES (@sha, @landing_file, @landing_file_hash, @source, @status, @rows_total, @rows_accepted, @rows_quarantined, @bronze_file, @quarantine_file, @reason, @now, @run_id)`,
       {
-        sha: r.sha256, landing_file: r.landingFile, source: r.source, status: r.status, rows_total: r.rowsTotal, rows_accepted: r.rowsAccepted,
+        sha: r.sha256, landing_file: r.landingFile, landing_file_hash: landingFileHash, source: r.source, status: r.status, rows_total: r.rowsTotal, rows_accepted: r.rowsAccepted,
         rows_quarantined: r.rowsQuarantined, bronze_file: r.bronzeFile ?? null, quarantine_file: r.quarantineFile ?? null, reason: r.reason ?? null,
         now: ctx.now(), run_id: run.runId,
       },

@@ -20,6 +20,7 @@ import { usageIngestHandler } from '../triggers/usageIngest.js';
 import { useSharedContext } from '../triggers/hostContext.js';
 import { WAREHOUSE_SCHEMA } from '../domains/registry.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdbWarehouse.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { startAzurite, type AzuriteHandle } from './azurite.js';
 
 /** The host's default: a message that failed this many times goes to `<queue>-poison`. */
@@ -41,15 +42,17 @@ export class LocalHost {
 
   /**
    * Starts Azurite (data under `<dir>/azurite`) and opens `<dir>/warehouse.duckdb`. `env` adds
-   * settings on top of the process environment (e.g. the usage API address).
+   * settings on top of the process environment (e.g. the usage API address). `wrapWarehouse`
+   * (tests) sees or changes what the pipeline sends to the warehouse.
    */
-  static async start(options: { dir: string; env?: Record<string, string>; log?: Log; telemetry?: Telemetry }): Promise<LocalHost> {
+  static async start(options: { dir: string; env?: Record<string, string>; log?: Log; telemetry?: Telemetry; wrapWarehouse?: (wh: Warehouse) => Warehouse }): Promise<LocalHost> {
     const azurite = await startAzurite({ location: path.join(options.dir, 'azurite') });
     try {
       const settings = loadSettings({ ...process.env, ...options.env, PIPELINE_LOCAL_DIR: options.dir, AzureWebJobsStorage: azurite.connectionString, WAREHOUSE_ENGINE: 'duckdb' });
       const storage = createStorageClients(settings);
       await ensureStorage(storage);
-      const warehouse = await DuckDbWarehouse.open(settings.duckdbPath, { schema: WAREHOUSE_SCHEMA, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
+      const opened = await DuckDbWarehouse.open(settings.duckdbPath, { schema: WAREHOUSE_SCHEMA, memoryLimit: settings.DUCKDB_MEMORY_LIMIT, threads: settings.DUCKDB_THREADS });
+      const warehouse = options.wrapWarehouse ? options.wrapWarehouse(opened) : opened;
       const ctx: PipelineContext = { settings, storage, warehouse, log: options.log ?? consoleLog(), telemetry: options.telemetry ?? noTelemetry, now: () => new Date() };
       useSharedContext(ctx);
       return new LocalHost(ctx, azurite);

@@ -53,8 +53,9 @@ async function main(): Promise<number> {
   // The caller's own settings (SQL_AUTH, SQL_PORT, … for a test rig) apply; the target comes from the flags.
   const settings = loadSettings({ ...process.env, WAREHOUSE_ENGINE: 'mssql', SQL_SERVER: args.server, SQL_DATABASE: args.database });
   log.info('connecting (a paused serverless database takes up to a minute to resume)', { server: args.server, database: args.database });
-  // the hook has just opened the firewall to this machine: wait for the rule to take effect
-  const warehouse = await connectThroughNewFirewallRule(() => MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log }), { log });
+  // the hook has just opened the firewall to this machine: wait for the rule to take effect;
+  // forced: the DDL runs even when the stored version matches, so a schema changed by hand is repaired
+  const warehouse = await connectThroughNewFirewallRule(() => MssqlWarehouse.open(settings, { schema: WAREHOUSE_SCHEMA, log, forceBootstrap: true }), { log });
   try {
     log.info('warehouse bootstrapped', { schemas: SCHEMAS.length, tables: ALL_TABLES.length });
     await warehouse.exec(grantAppAccessSql(args.createUser), { identity: args.identity });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Log } from '../core/log.js';
 import type { PipelineContext } from '../core/context.js';
 import { EVENTS, METRICS, type Telemetry } from '../core/telemetry.js';
+import { MAX_TRIGGER_NAME_CHARS } from '../warehouse/catalog.js';
 import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
 
 export type RunKind = 'upload_ingest' | 'usage_ingest' | 'transform' | 'freshness_check' | 'operation';
@@ -37,6 +38,24 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/**
+ * A trigger name as recorded: whole when it fits `ops.pipeline_runs.trigger_name`, else cut (at a
+ * code point boundary) and marked with `…`. The column holds a trigger and a landing path of
+ * Azure's longest blob name; only a longer one is cut, and the name is for people, not a key.
+ */
+export function recordedTriggerName(name: string, max = MAX_TRIGGER_NAME_CHARS): string {
+  if (name.length <= max) return name;
+  let cut = name.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // never half a surrogate pair
+  return `${cut}…`;
+}
+
+/*
+ * Autocommit statements here may run twice: outside a transaction the SQL Server engine retries a
+ * statement whose acknowledgement was lost (a dropped connection after the server committed it).
+ * So every INSERT inserts only what is not there yet, and every UPDATE sets absolute values.
+ */
+
 export class Run {
   private stepSeq = 0;
   readonly startedAt = new Date();
@@ -55,8 +74,10 @@ export class Run {
     const wh = ctx.warehouse;
     const run = new Run(wh, runId, kind, triggerName, withRunId(ctx.log, runId), ctx.telemetry);
     await wh.exec(
-      `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at) VALUES (@run_id, @kind, @trigger_name, 'running', @started_at)`,
-      { run_id: runId, kind, trigger_name: triggerName, started_at: run.startedAt },
+      `INSERT INTO ops.pipeline_runs (run_id, kind, trigger_name, status, started_at)
+       SELECT @run_id, @kind, @trigger_name, 'running', @started_at
+       WHERE NOT EXISTS (SELECT 1 FROM ops.pipeline_runs WHERE run_id = @run_id)`,
+      { run_id: runId, kind, trigger_name: recordedTriggerName(triggerName), started_at: run.startedAt },
     );
     run.log.info(`${kind} run started`, { trigger: triggerName });
     return run;
@@ -88,7 +109,8 @@ export class Run {
     this.telemetry.metric(METRICS.stageDuration, durationMs, { stage: stageOf(name), status });
     await session.exec(
       `INSERT INTO ops.run_steps (run_id, step_seq, step_name, status, started_at, finished_at, duration_ms, rows_in, rows_out, rows_rejected, detail, error)
-       VALUES (@run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @rows_rejected, @detail, @error)`,
+       SELECT @run_id, @seq, @name, @status, @started_at, @finished_at, @duration_ms, @rows_in, @rows_out, @rows_rejected, @detail, @error
+       WHERE NOT EXISTS (SELECT 1 FROM ops.run_steps WHERE run_id = @run_id AND step_seq = @seq)`,
       {
         run_id: this.runId,
         seq,

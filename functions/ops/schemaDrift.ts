@@ -10,6 +10,7 @@
  * at all (and then ingested again).
  */
 import type { PipelineContext } from '../core/context.js';
+import { sha256Hex } from '../core/hash.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import type { DriftFinding } from '../sources/contract.js';
 import type { SqlSession, Warehouse } from '../warehouse/warehouse.js';
@@ -32,12 +33,13 @@ export async function insertSchemaDrift(session: SqlSession, drift: FileDrift): 
     if (seen.has(key)) continue;
     seen.add(key);
     await session.exec(
-      `INSERT INTO ops.schema_drift (run_id, source, source_file, drift_kind, column_name, expected, observed, detail, detected_at)
-       VALUES (@run_id, @source, @source_file, @drift_kind, @column_name, @expected, @observed, @detail, @detected_at)`,
+      `INSERT INTO ops.schema_drift (run_id, source, source_file, source_file_hash, drift_kind, column_name, expected, observed, detail, detected_at)
+       VALUES (@run_id, @source, @source_file, @source_file_hash, @drift_kind, @column_name, @expected, @observed, @detail, @detected_at)`,
       {
         run_id: drift.runId,
         source: drift.source,
         source_file: drift.file,
+        source_file_hash: sha256Hex(drift.file),
         drift_kind: f.kind,
         column_name: f.column.slice(0, 256),
         expected: f.expected?.slice(0, 64) ?? null,
@@ -52,7 +54,7 @@ export async function insertSchemaDrift(session: SqlSession, drift: FileDrift): 
 /** Deletes what an earlier run recorded for the file, then inserts these findings (none: only deletes). */
 export async function replaceSchemaDrift(wh: Warehouse, drift: FileDrift): Promise<void> {
   const remove = (session: SqlSession) =>
-    session.exec(`DELETE FROM ops.schema_drift WHERE source = @source AND source_file = @source_file`, { source: drift.source, source_file: drift.file });
+    session.exec(`DELETE FROM ops.schema_drift WHERE source_file_hash = @source_file_hash AND source = @source`, { source: drift.source, source_file_hash: sha256Hex(drift.file) });
   if (drift.findings.length === 0) {
     await remove(wh);
     return;

@@ -3,6 +3,7 @@
  * after the stage's transaction has ended, so a rolled-back stage still leaves its results.
  */
 import type { PipelineContext } from '../core/context.js';
+import { sha256Hex } from '../core/hash.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import type { Run } from '../ops/runs.js';
 import type { DataTestResult } from './dataTests.js';
@@ -32,11 +33,12 @@ export async function recordTestResults(ctx: PipelineContext, run: Run, stepName
   await ctx.warehouse.transaction(async (tx) => {
     for (const r of results) {
       await tx.exec(
-        `INSERT INTO ops.data_test_results (run_id, test_id, table_name, stage, test_type, severity, status, failing_rows, observed_value, sample_keys, message, date_from, date_to, checked_at, duration_ms)
-         VALUES (@run_id, @test_id, @table_name, @stage, @test_type, @severity, @status, @failing_rows, @observed_value, @sample_keys, @message, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @checked_at, @duration_ms)`,
+        `INSERT INTO ops.data_test_results (run_id, test_id, test_id_hash, table_name, stage, test_type, severity, status, failing_rows, observed_value, sample_keys, message, date_from, date_to, checked_at, duration_ms)
+         VALUES (@run_id, @test_id, @test_id_hash, @table_name, @stage, @test_type, @severity, @status, @failing_rows, @observed_value, @sample_keys, @message, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @checked_at, @duration_ms)`,
         {
           run_id: run.runId,
           test_id: r.testId,
+          test_id_hash: sha256Hex(r.testId),
           table_name: r.table,
           stage: r.stage,
           test_type: r.type,

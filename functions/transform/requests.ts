@@ -41,11 +41,22 @@ export async function requestTransform(
   await sendJson(queue(clients, 'transformRequests'), message);
 }
 
-/** Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one). */
+/**
+ * Leaves dates to rebuild in `ops.transform_requests` (in the caller's transaction when given one).
+ * Outside a transaction the statement may be retried after a lost acknowledgement: it inserts its
+ * request only once.
+ */
 export async function recordRequest(session: SqlSession, r: { source: string; from: IsoDate; to: IsoDate; reason: string; select?: string }, now: Date): Promise<void> {
   await session.exec(
     `INSERT INTO ops.transform_requests (request_id, source, date_from, date_to, reason, requested_at, status, selector)
-     VALUES (@id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending', @selector)`,
-    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: r.reason, now, selector: r.select ?? null },
+     SELECT @id, @source, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @reason, @now, 'pending', @selector
+     WHERE NOT EXISTS (SELECT 1 FROM ops.transform_requests WHERE request_id = @id)`,
+    { id: randomUUID(), source: r.source, date_from: r.from, date_to: r.to, reason: recordedReason(r.reason), now, selector: r.select ?? null },
   );
+}
+
+/** `reason` as `ops.transform_requests` holds it (a request from the queue is validated to fit; a load's is generated). */
+function recordedReason(reason: string): string {
+  const max = 256;
+  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }

@@ -164,6 +164,7 @@ function workOf(ctx: PipelineContext, graph: ModelGraph, pending: PendingRequest
   return work;
 }
 
+
 /** One run: returns undefined when there was nothing to do. */
 async function transformPass(ctx: PipelineContext, triggerName: string, graph: ModelGraph): Promise<TransformPass | undefined> {
   const newFiles = await listNewBronzeFiles(ctx, graph);

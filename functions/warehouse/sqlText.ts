@@ -26,6 +26,16 @@ function segments(sql: string): Segment[] {
   return out;
 }
 
+/**
+ * The SQL with every string literal, quoted identifier and comment blanked out (newlines kept),
+ * so offsets and line numbers stay those of the original: for checks that look at code only.
+ */
+export function codeOnly(sql: string): string {
+  return segments(sql)
+    .map((s) => (s.code ? s.text : s.text.replace(/[^\n]/g, ' ')))
+    .join('');
+}
+
 const PARAM = /@([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** Names of the `@name` parameters used (outside strings and comments). */
@@ -238,13 +248,6 @@ export function renderTemplate(sql: string, values: TemplateValues): string {
     i = close + 2;
   }
   return out;
-}
-
-/** The code of a SQL text with its strings, quoted identifiers and comments blanked out. */
-export function codeOnly(sql: string): string {
-  return segments(sql)
-    .map((s) => (s.code ? s.text : ' '))
-    .join('');
 }
 
 const TABLE_REFERENCE = /\b(bronze|silver|gold|ops|reporting)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b/gi;

@@ -102,7 +102,7 @@ resource database 'Microsoft.Sql/servers/databases@2025-01-01' = {
     minCapacity: json('0.5')
     zoneRedundant: false
     requestedBackupStorageRedundancy: 'Local'
-    collation: 'SQL_Latin1_General_CP1_CI_AS'
+    collation: 'Latin1_General_100_BIN2'
   }
 }
 

@@ -40,7 +40,7 @@ import { it } from 'vitest';
 import { silentLog } from '../../functions/core/log.js';
 import { loadSettings, type Settings } from '../../functions/core/settings.js';
 import { ALL_TABLES, WAREHOUSE_SCHEMA } from '../../functions/domains/registry.js';
-import type { TableDef } from '../../functions/warehouse/catalog.js';
+import { OPS_TABLES, type TableDef } from '../../functions/warehouse/catalog.js';
 import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
 import type { EngineName, JsonLinesPart, Row, SqlParams, SqlSession, Warehouse } from '../../functions/warehouse/warehouse.js';
 
@@ -66,9 +66,12 @@ export function skipUnavailable(engine: TestEngine): boolean {
   return true;
 }
 
-/** Empties every catalogue table (children first is not needed: the catalogue has no foreign keys). */
+/**
+ * Empties every catalogue table (children first is not needed: the catalogue has no foreign keys),
+ * except the bootstrap's version marker: the next open skips the DDL.
+ */
 export async function resetWarehouse(wh: Warehouse, tables: readonly TableDef[] = ALL_TABLES): Promise<void> {
-  for (const t of tables) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
+  for (const t of tables) if (t !== OPS_TABLES.schemaVersion) await wh.exec(`DELETE FROM ${t.schema}.${t.name}`);
 }
 
 /** A Warehouse that runs `cleanup` after it closes (deletes temp files, releases the test lock). */

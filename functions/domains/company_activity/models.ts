@@ -6,7 +6,7 @@ import { addDays, type DateRange } from '../../core/dates.js';
 import { test } from '../../quality/dataTests.js';
 import { ISO_COUNTRY_CODES } from '../../quality/referenceData.js';
 import { codeModel, OPEN_END, sqlModel, tableOf } from '../../transform/models.js';
-import { bigint, bool, col, date, int, req, string, timestamp } from '../../warehouse/catalog.js';
+import { bigint, bool, col, date, int, MAX_LANDING_PATH_CHARS, req, string, timestamp } from '../../warehouse/catalog.js';
 import { buildCalendar } from './calendar.js';
 import { lookbackDays } from './windows.js';
 
@@ -24,7 +24,7 @@ export const dimCompany = sqlModel({
     req('valid_from', date),
     req('valid_to', date),
     req('is_current', bool),
-    req('_source_file', string(1024)),
+    req('_source_file', string(MAX_LANDING_PATH_CHARS)),
     req('_row_number', bigint),
   ],
   refresh: 'full',
@@ -45,7 +45,7 @@ export const factCompanyUsageDaily = sqlModel({
     req('activity_date', date),
     req('active_users', int),
     req('events', bigint),
-    req('_source_file', string(1024)),
+    req('_source_file', string(MAX_LANDING_PATH_CHARS)),
     req('_row_number', bigint),
     req('_ingested_at', timestamp),
   ],

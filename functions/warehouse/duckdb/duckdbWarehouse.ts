@@ -22,8 +22,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TableDef } from '../catalog.js';
-import { bootstrapBatches, columnType, type WarehouseSchema } from '../ddl.js';
-import { splitStatements, toDuckDbParameters } from '../sqlText.js';
+import { BOOTSTRAP_COMPONENT, bootstrapBatches, bootstrapVersion, columnType, readVersionSql, writeVersionSql, type WarehouseSchema } from '../ddl.js';
+import { parameterNames, splitStatements, toDuckDbParameters } from '../sqlText.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
 import { Mutex } from '../../core/mutex.js';
 
@@ -176,6 +176,30 @@ class DuckDbSession implements SqlSession {
   }
 }
 
+/** The bootstrap, skipped when the stored version matches, as on SQL Server (`bootstrapInTransaction`). */
+async function bootstrap(conn: DuckDBConnection, schema: WarehouseSchema): Promise<void> {
+  const version = bootstrapVersion('duckdb', schema);
+  const component = { component: BOOTSTRAP_COMPONENT };
+  const stored = async () => {
+    const exists = await conn.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'schema_version'`);
+    if (exists.currentRowCount === 0) return undefined;
+    const rows = (await conn.runAndReadAll(toDuckDbParameters(readVersionSql('duckdb')), component, { component: VARCHAR })).getRowsJS();
+    return rows[0]?.[0];
+  };
+  if ((await stored()) === version) return;
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    for (const batch of bootstrapBatches('duckdb', schema)) for (const st of splitStatements(batch)) await conn.run(st);
+    const params = { ...component, ddl_sha256: version, applied_at: new DuckDBTimestampValue(BigInt(Date.now()) * 1000n) };
+    const types = { component: VARCHAR, ddl_sha256: VARCHAR, applied_at: TIMESTAMP };
+    for (const st of writeVersionSql()) await conn.run(toDuckDbParameters(st), Object.fromEntries(parameterNames(st).map((n) => [n, params[n as keyof typeof params]])), Object.fromEntries(parameterNames(st).map((n) => [n, types[n as keyof typeof types]])));
+    await conn.run('COMMIT');
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
   readonly engine = 'duckdb' as const;
   private readonly mutex = new Mutex();
@@ -184,7 +208,7 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     super(conn, tempDir);
   }
 
-  /** Opens (creating if needed) the warehouse file and bootstraps its schemas, tables and views. */
+  /** Opens (creating if needed) the warehouse file and bootstraps its schemas, tables and views (skipped when `ops.schema_version` is current). */
   static async open(filePath: string, options: { schema: WarehouseSchema; memoryLimit?: string; threads?: number }): Promise<DuckDbWarehouse> {
     if (filePath !== ':memory:') await mkdir(path.dirname(path.resolve(filePath)), { recursive: true });
     const instance = await DuckDBInstance.create(filePath);
@@ -196,7 +220,7 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     // Settings values, validated by the settings schema; SET takes no parameters.
     if (options.memoryLimit) await conn.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, '')}'`);
     if (options.threads) await conn.run(`SET threads = ${Math.trunc(options.threads)}`);
-    for (const batch of bootstrapBatches('duckdb', options.schema)) for (const st of splitStatements(batch)) await conn.run(st);
+    await bootstrap(conn, options.schema);
     return wh;
   }
 

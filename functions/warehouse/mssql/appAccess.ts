@@ -4,10 +4,11 @@ import { sqlErrorNumber } from './sqlErrors.js';
  * What the function app's managed identity may do in Azure SQL, and the T-SQL that grants it.
  *
  * The app only reads and writes rows. Schema changes (the bootstrap: schemas, tables, added
- * columns) run as the deployer, from `npm run db:setup`, which the azd hooks run
- * after provisioning and before each deploy. At start-up the app runs the same bootstrap, which
- * finds nothing to change and so needs no DDL right; should the schema be behind the code, it
- * stops with `explainBootstrapFailure`'s message instead of a bare "permission denied".
+ * columns, clustered indexes) run as the deployer, from `npm run db:setup`, which the azd hooks
+ * run after provisioning and before each deploy. At start-up the app finds the bootstrap's
+ * version in `ops.schema_version` and runs no DDL; should the schema be behind the code, the
+ * bootstrap it then tries stops with `explainBootstrapFailure`'s message instead of a bare
+ * "permission denied".
  */
 
 /** Fixed database roles the app identity joins: read and write rows in every schema. */

@@ -23,7 +23,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { consoleLog, type Log } from '../../core/log.js';
 import type { Settings } from '../../core/settings.js';
 import type { ColumnDef, LogicalType, TableDef } from '../catalog.js';
-import { bootstrapBatches, type WarehouseSchema } from '../ddl.js';
+import { BOOTSTRAP_COMPONENT, bootstrapBatches, bootstrapVersion, readVersionSql, writeVersionSql, type WarehouseSchema } from '../ddl.js';
 import { explainBootstrapFailure } from './appAccess.js';
 import { sqlErrorNumber } from './sqlErrors.js';
 import type { JsonLinesPart, Row, SqlParams, SqlSession, SqlValue, Warehouse } from '../warehouse.js';
@@ -32,12 +32,30 @@ import { Mutex } from '../../core/mutex.js';
 // ---- transient errors and retry ------------------------------------------------------------
 
 /**
- * SQL Server / Azure SQL error numbers worth retrying: database unavailable (40613, e.g. a
- * paused serverless database resuming), service errors and failovers (40197, 4221), busy /
- * throttled (40501, 49918, 49919, 49920, 10928, 10929), cannot open database during a
- * reconfiguration (4060) and deadlock victim (1205).
+ * SQL Server / Azure SQL error numbers worth retrying, each with why. The list follows Microsoft's
+ * "List of transient fault error codes"
+ * (https://learn.microsoft.com/azure/azure-sql/database/troubleshoot-common-errors-issues#list-of-transient-fault-error-codes)
+ * plus the resource-limit and deadlock errors that clear on their own. Left out: 926 (named by
+ * that list for Managed Instance only; elsewhere it means a suspect database, which no retry fixes).
  */
-export const TRANSIENT_SQL_ERROR_NUMBERS: ReadonlySet<number> = new Set([40613, 40197, 40501, 49918, 49919, 49920, 10928, 10929, 4060, 4221, 1205]);
+export const TRANSIENT_SQL_ERRORS: Readonly<Record<number, string>> = {
+  40613: 'database not currently available: a paused serverless database resuming (up to ~1 min), a failover',
+  40197: 'the service hit an error processing the request (upgrade, hardware failure, failover); reconnecting reaches a healthy replica',
+  40143: 'the service hit an error processing the request (one of the codes 40197 carries, also raised on its own during a reconfiguration)',
+  40540: 'the service hit an error processing the request (one of the codes 40197 carries, also raised on its own during a reconfiguration)',
+  40501: 'the service is busy: retry after 10 s',
+  49918: 'not enough resources to process the request: the service is busy',
+  49919: 'too many create or update operations in progress for the subscription',
+  49920: 'too many operations in progress for the subscription',
+  4060: 'cannot open the database requested by the login: seen while a database moves during a reconfiguration',
+  4221: 'login to a read secondary failed waiting for its transition to versioning (a recycled replica)',
+  615: 'could not find the database ID: a stale cache after a database was detached and attached during a move',
+  10928: 'resource limit (workers, sessions) reached: clears as other requests finish',
+  10929: 'resource limit (minimum guarantee) reached: clears as other requests finish',
+  1205: 'chosen as a deadlock victim: the statement (outside a transaction) can simply run again',
+};
+
+export const TRANSIENT_SQL_ERROR_NUMBERS: ReadonlySet<number> = new Set(Object.keys(TRANSIENT_SQL_ERRORS).map(Number));
 
 /** Connection-level failures (mssql / tedious / socket codes). */
 const TRANSIENT_CONNECTION_CODES: ReadonlySet<string> = new Set(['ESOCKET', 'ECONNRESET', 'ECONNCLOSED']);
@@ -349,6 +367,8 @@ export interface MssqlOptions {
   schema: WarehouseSchema;
   log?: Log;
   retry?: RetryPolicy;
+  /** Run the bootstrap DDL even when the stored version matches (`npm run db:setup`: repairs a schema changed by hand). */
+  forceBootstrap?: boolean;
   /** Rows per `request.bulk` call; memory is bounded by one batch. */
   bulkBatchSize?: number;
 }
@@ -477,6 +497,39 @@ class MssqlTransactionSession extends MssqlSession {
   }
 }
 
+// ---- the bootstrap ----------------------------------------------------------------------------
+
+/** The application lock the bootstrap holds, so instances starting together do not race. */
+export const BOOTSTRAP_LOCK_SQL = `DECLARE @r INT;
+EXEC @r = sp_getapplock @Resource = N'company-activity-pipeline:bootstrap', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 60 s', 1;`;
+
+async function storedVersion(tx: Transaction): Promise<string | undefined> {
+  const result = await new sql.Request(tx).input('component', sql.NVarChar(NVARCHAR_PARAM_LENGTH), BOOTSTRAP_COMPONENT).query<{ ddl_sha256: string }>(readVersionSql('mssql'));
+  return result.recordset?.[0]?.ddl_sha256;
+}
+
+/**
+ * The bootstrap, in the caller's transaction: when `ops.schema_version` holds this code's version
+ * (a hash of the DDL text), nothing else runs — no lock, no DDL, so the app's identity, which may
+ * only read and write rows, starts fast. Otherwise, under an application lock: the batches
+ * (schemas, tables, added columns, clustered indexes; each guarded, each its own T-SQL batch),
+ * then the new version. Without DDL rights that fails with a permission error (262, …), which
+ * `explainBootstrapFailure` turns into "run npm run db:setup".
+ */
+export async function bootstrapInTransaction(tx: Transaction, schema: WarehouseSchema, options: { force?: boolean } = {}): Promise<'current' | 'applied'> {
+  const version = bootstrapVersion('mssql', schema);
+  if (!options.force && (await storedVersion(tx)) === version) return 'current';
+  await new sql.Request(tx).batch(BOOTSTRAP_LOCK_SQL);
+  // another instance may have finished it while we waited for the lock
+  if (!options.force && (await storedVersion(tx)) === version) return 'current';
+  for (const batch of bootstrapBatches('mssql', schema)) await new sql.Request(tx).batch(batch);
+  for (const statement of writeVersionSql()) {
+    await bindAll(new sql.Request(tx), { component: BOOTSTRAP_COMPONENT, ddl_sha256: version, applied_at: new Date() }).query(statement);
+  }
+  return 'applied';
+}
+
 // ---- the warehouse ----------------------------------------------------------------------------
 
 /** One credential per process (per managed identity): it caches its tokens. */
@@ -551,7 +604,6 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
     private readonly retry: Runner,
     bulkBatchSize: number,
     private readonly state: { closed: boolean },
-    private readonly schema: WarehouseSchema,
   ) {
     super(() => new sql.Request(pool), retry, bulkBatchSize);
   }
@@ -584,35 +636,16 @@ export class MssqlWarehouse extends MssqlSession implements Warehouse {
       withTransientRetry(operation, ifOpen(operation, fn), { policy, log, loginErrorNumber: loginErrors.lookup });
 
     await retry('connect', () => pool.connect());
-    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state, options.schema);
+    const wh = new MssqlWarehouse(pool, retry, options.bulkBatchSize ?? DEFAULT_BULK_BATCH, state);
     try {
-      await wh.bootstrap();
+      const outcome = await retry('bootstrap', () => wh.inTransaction((tx) => bootstrapInTransaction(tx, options.schema, { force: options.forceBootstrap }), false));
+      log.info(outcome === 'current' ? 'SQL schema current: bootstrap skipped' : 'SQL schema bootstrapped', { version: bootstrapVersion('mssql', options.schema).slice(0, 12) });
     } catch (err) {
       await pool.close().catch(() => undefined);
       throw explainBootstrapFailure(err);
     }
     log.info('SQL warehouse open', { server: settings.SQL_SERVER, database: settings.SQL_DATABASE, auth: settings.SQL_AUTH });
     return wh;
-  }
-
-  /**
-   * Runs the bootstrap batches (schemas, tables, added columns), each as its own T-SQL batch, in
-   * one transaction under an application lock, so instances starting together do not race. Each
-   * batch is guarded (`IF OBJECT_ID(…) IS NULL`), so on a current schema nothing is created and no
-   * DDL right is needed.
-   */
-  private async bootstrap(): Promise<void> {
-    const batches = bootstrapBatches('mssql', this.schema);
-    await this.retry('bootstrap', () =>
-      this.inTransaction(async (tx) => {
-        await new sql.Request(tx).batch(
-          `DECLARE @r INT;
-EXEC @r = sp_getapplock @Resource = N'company-activity-pipeline:bootstrap', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
-IF @r < 0 THROW 50001, N'bootstrap: could not take the application lock within 60 s', 1;`,
-        );
-        for (const batch of batches) await new sql.Request(tx).batch(batch);
-      }, false),
-    );
   }
 
   /**
