@@ -3,7 +3,7 @@
  * Pure functions only (no storage, no warehouse): the ingest suites cover the same paths end to end.
  */
 import { describe, expect, it } from 'vitest';
-import { date, defineContract, inferTextType, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
+import { date, DEFAULT_DATE_WINDOW, defineContract, inferTextType, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
 import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
@@ -14,7 +14,8 @@ import { TABLES } from '../functions/warehouse/catalog.js';
 
 const NO_CHECKS = { freshness: { warnAfterHours: 24, errorAfterHours: 48 }, tests: [] };
 
-const FILE: FileContext = { arrivalDate: '2024-03-01' };
+const FILE: FileContext = { arrivalDate: '2024-03-01', window: DEFAULT_DATE_WINDOW };
+const LIMITS = { window: DEFAULT_DATE_WINDOW, anchor: '2025-01-01', anchorMeans: 'the requested date' };
 const CRM_HEADER = ['company_id', 'name', 'country', 'industry_tag', 'last_contact_at', 'snapshot_date'];
 
 describe('upload source declarations', () => {
@@ -68,7 +69,7 @@ describe('the CRM row check, derived from the contract', () => {
   it('names the first failing field in declaration order, with its reason', () => {
     expect(row(['', 'Acme', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'company_id', reason: 'empty' });
     expect(row(['C1', '  ', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'name', reason: 'empty' });
-    expect(row(['C1', 'x'.repeat(401), 'DE', '', 'never', '2024-02-31'])).toEqual({ field: 'name', reason: 'longer than 400 characters' });
+    expect(row(['C1', 'x'.repeat(201), 'DE', '', 'never', '2024-02-31'])).toEqual({ field: 'name', reason: 'longer than 200 characters (201)' });
     expect(row(['C1', 'Acme', 'DE', '', 'never', '2024-02-01'])).toEqual({ field: 'last_contact_at', reason: 'not an ISO 8601 date or date-time: "never"' });
     expect(row(['C1', 'Acme', 'DE', '', '', '2024-02-31'])).toEqual({ field: 'snapshot_date', reason: 'not a date as YYYY-MM-DD: "2024-02-31"' });
     expect(row(['C1', 'Acme', 'DE', '', '', ''])).toEqual({ field: 'snapshot_date', reason: 'empty' });
@@ -223,17 +224,17 @@ describe('JSON contracts with optional and nullable fields', () => {
   const json = compileJsonContract(contract);
 
   it('normalises timestamps and reports an optional field sent in no record', () => {
-    const file = json.open({ day: '2025-01-01' });
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
     expect(file.check({ id: 'a', score: null, seen_at: '2025-01-01T10:00:00+02:00' })).toEqual({ ok: true, record: { id: 'a', score: null, seen_at: '2025-01-01 08:00:00.000' } });
     expect(file.drift()).toEqual([]);
-    const other = json.open({ day: '2025-01-01' });
+    const other = json.open({ day: '2025-01-01' }, LIMITS);
     expect(other.check({ id: 'a', score: 1 })).toEqual({ ok: true, record: { id: 'a', score: 1, seen_at: null } });
     other.check({ id: 'b', score: null });
     expect(other.drift()).toEqual([expect.objectContaining({ kind: 'missing_optional_column', column: 'seen_at', expected: 'timestamp' })]);
   });
 
   it('counts only non-null values when deciding a type changed', () => {
-    const file = json.open({ day: '2025-01-01' });
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
     file.check({ id: 'a', score: null, seen_at: null });
     file.check({ id: 'b', score: null, seen_at: null });
     file.check({ id: 'c', score: '7', seen_at: null });

@@ -17,12 +17,12 @@ import { toIsoDate, type IsoDate } from '../core/dates.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
 import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
-import type { DriftFinding } from '../sources/contract.js';
+import { capDrift, clipText, dateWindow, type DriftFinding } from '../sources/contract.js';
 import { uploadSourceFor } from '../sources/registry.js';
-import type { UploadSource } from '../sources/uploadSource.js';
-import { bronzeLineage, container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
+import type { CsvFile, UploadSource } from '../sources/uploadSource.js';
+import { bronzeLineage, container, MAX_SOURCE_FILE_CHARS, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
-import { csvRecords } from './csvRecords.js';
+import { csvRecordBatches, type CsvItem } from './csvRecords.js';
 
 export type UploadOutcome =
   | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string; drift: DriftFinding[] }
@@ -43,30 +43,52 @@ export interface QuarantineRecord {
 
 /**
  * A JSON-lines blob written as a stream; the upload starts with the first line (none: no blob).
- * Lines are buffered and handed to the stream in slices, so the per-row cost is a string append,
- * not a stream write and an await.
+ * Lines are written straight into 1 MB buffers handed to the stream when full, so the per-row
+ * cost is one string-to-bytes copy, not a stream write, an await, or a join of thousands of lines.
  */
 class JsonLinesBlobWriter {
   private stream?: PassThrough;
   private upload?: Promise<unknown>;
-  private buffer: string[] = [];
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   count = 0;
 
   constructor(private readonly target: ContainerClient, readonly blobPath: string, private readonly metadata: () => Record<string, string>) {}
 
-  /** Adds one line (JSON text without the newline). Await the result only when it is a promise. */
-  addLine(json: string): Promise<void> | undefined {
-    this.buffer.push(json);
+  /**
+   * Adds one line (JSON text without the newline); `ascii` when the caller knows it is ASCII (a
+   * plain byte copy). Await the result only when it is a promise.
+   */
+  addLine(json: string, ascii = false): Promise<void> | undefined {
     this.count++;
-    return this.buffer.length >= 2_000 ? this.flush() : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.used + json.length * 3 + 1 > this.chunk.length) {
+      const full = this.take();
+      if (json.length * 3 + 1 > this.chunk.length) this.chunk = Buffer.allocUnsafe(json.length * 3 + 1);
+      this.used = this.chunk.write(json, 0, ascii ? 'latin1' : 'utf8');
+      this.chunk[this.used++] = 0x0a;
+      return this.send(full);
+    }
+    this.used += this.chunk.write(json, this.used, ascii ? 'latin1' : 'utf8');
+    this.chunk[this.used++] = 0x0a;
+    return undefined;
   }
 
   write(value: unknown): Promise<void> | undefined {
     return this.addLine(JSON.stringify(value));
   }
 
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
+  /** The bytes written so far; a new buffer takes their place (the stream keeps the old one). */
+  private take(): Buffer | undefined {
+    if (this.used === 0) return undefined;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    return full;
+  }
+
+  private async send(bytes: Buffer | undefined): Promise<void> {
+    if (!bytes) return;
     if (!this.stream) {
       const stream = new PassThrough();
       this.stream = stream;
@@ -74,14 +96,12 @@ class JsonLinesBlobWriter {
       // Errors surface in close(); keep an early failure from being reported as unhandled.
       this.upload.catch(() => undefined);
     }
-    const text = this.buffer.join('\n') + '\n';
-    this.buffer = [];
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+    if (!this.stream.write(bytes)) await once(this.stream, 'drain');
   }
 
   /** Commits the blob with its metadata: readers see all of it or none. */
   async close(): Promise<boolean> {
-    await this.flush();
+    await this.send(this.take());
     if (!this.stream) return false;
     this.stream.end();
     await this.upload;
@@ -94,6 +114,13 @@ class JsonLinesBlobWriter {
   }
 }
 
+const CHUNK_BYTES = 1 << 20;
+// eslint-disable-next-line no-control-regex -- ASCII includes the control characters
+const ASCII = /^[\x00-\x7f]*$/;
+/** Text that JSON needs no escaping for (printable ASCII except `"` and `\\`): most values. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
@@ -105,7 +132,8 @@ function normaliseHeader(name: string): string {
 }
 
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
-  const run = await Run.start(ctx, 'upload_ingest', `${triggerName}:${landingPath}`);
+  // ops.pipeline_runs.trigger_name holds 256 characters; the whole path is in the run's detail
+  const run = await Run.start(ctx, 'upload_ingest', clipText(`${triggerName}:${landingPath}`, 255));
   try {
     // from here on every log line carries the run id
     const outcome = await ingest({ ...ctx, log: run.log }, run, landingPath);
@@ -137,7 +165,10 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   }
   const etag = props.etag!;
   const arrivalDate = toIsoDate(props.createdOn ?? props.lastModified ?? ctx.now());
-  const landingFile = `landing/${landingPath}`;
+  const fullLandingFile = `landing/${landingPath}`;
+  // a path too long for the warehouse is recorded by a shortened name (and refused, below)
+  const tooLong = fullLandingFile.length > MAX_SOURCE_FILE_CHARS;
+  const landingFile = tooLong ? clipText(fullLandingFile, MAX_SOURCE_FILE_CHARS - 1) : fullLandingFile;
   const folder = landingPath.split('/')[0] ?? '';
   const source = uploadSourceFor(folder);
   const sourceName = source?.name ?? folder;
@@ -166,15 +197,21 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   const partition = `ingest_date=${arrivalDate}`;
   const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
 
+  if (tooLong) {
+    // The warehouse could not record the path (lineage, ops.file_ingests): refused here instead of
+    // failing in a load. The blob stays in landing; a copy goes to quarantine as for any rejection.
+    const reason = `the landing path is ${fullLandingFile.length} characters long; the warehouse records at most ${MAX_SOURCE_FILE_CHARS} (rename the file or use shorter folders): ${fullLandingFile}`;
+    return rejectFile(ctx, run, { sourceName: source?.name ?? '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
+  }
   if (!source) {
-    const reason = `no source is registered for the landing folder "${folder}" (file ${landingFile})`;
+    const reason = `no source is registered for the landing folder "${clipText(folder, 200)}" (file ${landingFile})`;
     return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
   }
 
   let outcome: UploadOutcome | undefined;
   await run.step('parse_and_write', async () => {
     const split = await splitRows(ctx, source, { landingFile, sha256, arrivalDate, partition, download });
-    if (split.status === 'header_rejected') {
+    if (split.status === 'file_rejected') {
       outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download, drift: split.drift });
       return { rowsIn: split.rowsTotal, rowsOut: 0, rowsRejected: split.rowsTotal, detail: { rejected: split.reason, ...driftDetail(split.drift) } };
     }
@@ -216,32 +253,16 @@ interface SplitInput {
 }
 
 type SplitOutcome =
-  | { status: 'header_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
+  | { status: 'file_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
   | {
       status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null;
       dates?: { from: IsoDate; to: IsoDate }; drift: DriftFinding[];
     };
 
-/** Pass 2: header check, then every row to bronze or quarantine. */
+/** Pass 2: header check, then every row to bronze or quarantine; whole-file rules stop the writing and only count. */
 async function splitRows(ctx: PipelineContext, source: UploadSource, input: SplitInput): Promise<SplitOutcome> {
-  const records = csvRecords(await input.download());
-  const first = await records.next();
-  if (first.done) return { status: 'header_rejected', reason: `${input.landingFile}: the file is empty (no header line)`, rowsTotal: 0, drift: [] };
-  if (first.value.kind !== 'record') {
-    return { status: 'header_rejected', reason: `${input.landingFile}, line ${first.value.line}: the header cannot be parsed: ${first.value.reason}`, rowsTotal: await countRest(records), drift: [] };
-  }
-
-  const header = first.value.fields.map(normaliseHeader);
-  const file = source.openFile(header, { arrivalDate: input.arrivalDate });
-  const { missingRequired: missing, repeated } = file;
-  if (missing.length > 0 || repeated.length > 0) {
-    const reason = missing.length
-      ? `${input.landingFile}, line ${first.value.line}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (header has ${header.map((h) => `"${h}"`).join(', ')})`
-      : `${input.landingFile}, line ${first.value.line}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${m}"`).join(', ')} appear more than once in the header`;
-    // The header's drift (new columns, e.g. a renamed required one) is recorded with the rejection.
-    return { status: 'header_rejected', reason, rowsTotal: await countRest(records), drift: file.drift() };
-  }
-
+  const settings = ctx.settings;
+  const batches = csvRecordBatches(await input.download(), { maxRecordChars: settings.INGEST_MAX_RECORD_CHARS, encoding: source.encoding });
   const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
   const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
   let minDate: IsoDate | undefined;
@@ -255,42 +276,97 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
     landing_file: encodeURIComponent(input.landingFile),
     row_count: String(quarantine.count),
   }));
-  let rowsTotal = 0;
   const reject = (line: number, field: string, reason: string, raw: string) =>
-    quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw: raw.replace(/\n$/, '') } satisfies QuarantineRecord);
-  // Columns outside the contract go to _extra_columns; the lineage every line ends with.
-  const extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
+    quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw } satisfies QuarantineRecord);
   const dataColumns = source.bronzeTable.columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
   const dataKeys = dataColumns.map((c) => `${JSON.stringify(c)}:`);
+  const quotedKeys = dataKeys.map((k) => `${k}"`);
 
+  let header: string[] | undefined;
+  let file: CsvFile | undefined;
+  let extraAt: (readonly [string, number])[] = [];
+  // Set by a whole-file rule (header, encoding): from then on rows are only counted.
+  let rejected: string | undefined;
+  let rowsTotal = 0;
+
+  const readHeader = (item: CsvItem): string | undefined => {
+    const at = `${input.landingFile}, line ${item.line}`;
+    if (item.kind === 'malformed') return `${at}: the header cannot be parsed: ${item.reason}`;
+    if (item.kind !== 'record') return undefined;
+    if (item.fields.length > settings.INGEST_MAX_COLUMNS) {
+      return `${at}: header too wide: ${item.fields.length.toLocaleString('en-US')} columns, at most ${settings.INGEST_MAX_COLUMNS.toLocaleString('en-US')} (INGEST_MAX_COLUMNS)`;
+    }
+    header = item.fields.map(normaliseHeader);
+    file = source.openFile(header, { arrivalDate: input.arrivalDate, window: dateWindow(settings) });
+    const { missingRequired: missing, repeated } = file;
+    if (missing.length) {
+      return `${at}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${clipText(m, 100)}"`).join(', ')} (header has ${header.map((h) => `"${clipText(h, 100)}"`).join(', ')})`;
+    }
+    if (repeated.length) return `${at}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${clipText(m, 100)}"`).join(', ')} appear more than once in the header`;
+    // Columns outside the contract go to _extra_columns.
+    extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
+    return undefined;
+  };
 
   try {
-    for await (const item of records) {
-      rowsTotal++;
-      if (item.kind === 'malformed') {
-        await reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
-        continue;
+    let headerSeen = false;
+    for await (const batch of batches) {
+      for (const item of batch) {
+        if (item.kind === 'encoding') {
+          rejected ??= `${input.landingFile}: ${item.reason}`;
+          continue;
+        }
+        if (!headerSeen) {
+          headerSeen = true;
+          const problem = readHeader(item);
+          rejected ??= problem;
+          continue;
+        }
+        rowsTotal++;
+        if (rejected !== undefined) continue;
+        if (item.kind === 'malformed') {
+          const pending = reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        const fields = item.fields;
+        if (fields.length !== header!.length) {
+          const pending = reject(item.line, '', `expected ${header!.length} fields as in the header, found ${fields.length}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        const result = file!.validateRow(fields);
+        if ('reason' in result) {
+          const pending = reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
+        if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
+        let extra: Record<string, string> | null = null;
+        for (const [h, i] of extraAt) (extra ??= {})[h] = fields[i]!;
+        // the line as JSON.stringify would write it, built from pieces (measured the hot spot)
+        const values = result.values;
+        let line = '{';
+        // plain ASCII text is quoted as it is, without JSON.stringify; an ASCII line is copied byte for byte
+        for (let k = 0; k < dataColumns.length; k++) {
+          const v = values[dataColumns[k]!];
+          if (typeof v === 'string' && PLAIN_ASCII.test(v)) line += quotedKeys[k]! + v + '",';
+          else line += dataKeys[k]! + (v === null || v === undefined ? 'null' : JSON.stringify(v)) + ',';
+        }
+        // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
+        line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}}`;
+        const pending = bronze.addLine(line, ASCII.test(line));
+        if (pending) await pending;
       }
-      if (item.fields.length !== header.length) {
-        await reject(item.line, '', `expected ${header.length} fields as in the header, found ${item.fields.length}`, item.raw);
-        continue;
-      }
-      const result = file.validateRow(item.fields);
-      if ('reason' in result) {
-        await reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
-        continue;
-      }
-      if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
-      if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
-      let extra: Record<string, string> | null = null;
-      for (const [h, i] of extraAt) (extra ??= {})[h] = item.fields[i]!;
-      // the line as JSON.stringify would write it, built from pieces (measured the hot spot)
-      let line = '{';
-      for (let k = 0; k < dataColumns.length; k++) line += `${dataKeys[k]!}${JSON.stringify(result.values[dataColumns[k]!] ?? null)},`;
-      // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
-      line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}}`;
-      const pending = bronze.addLine(line);
-      if (pending) await pending;
+    }
+    const drift = capDrift(file?.drift() ?? [], settings.INGEST_MAX_DRIFT_FINDINGS);
+    if (!headerSeen) rejected = `${input.landingFile}: the file is empty (no header line)`;
+    if (rejected !== undefined) {
+      const err = new Error('file rejected');
+      bronze.abort(err);
+      quarantine.abort(err);
+      return { status: 'file_rejected', reason: rejected, rowsTotal, drift };
     }
     // Quarantine first: once the bronze blob exists, the loader may pick it up.
     const wroteQuarantine = await quarantine.close();
@@ -307,19 +383,13 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
       bronzeFile: `bronze/${bronzePath}`,
       quarantineFile: wroteQuarantine ? `quarantine/${quarantinePath}` : null,
       ...(minDate ? { dates: { from: minDate, to: maxDate! } } : {}),
-      drift: file.drift(),
+      drift,
     };
   } catch (err) {
     bronze.abort(err as Error);
     quarantine.abort(err as Error);
     throw err;
   }
-}
-
-async function countRest(records: AsyncGenerator<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of records) n++;
-  return n;
 }
 
 /** A whole file refused: its bytes are copied to quarantine beside a note saying why. */
@@ -330,7 +400,8 @@ async function rejectFile(
 ): Promise<UploadOutcome & { status: 'rejected' }> {
   const q = container(ctx.storage, 'quarantine');
   const base = `${input.sourceName}/${input.partition}/${input.sha256}`;
-  const fileName = input.landingFile.split('/').pop() ?? 'file';
+  // the last part of the path, short enough for any blob name
+  const fileName = clipText(input.landingFile.split('/').pop() || 'file', 200).replace(/\.+$/, '_');
   await uploadStreamAtomically(q, `${base}.file/${fileName}`, await input.download(), { contentType: 'text/csv' });
   await writeJsonBlob(q, `${base}.file/reason.json`, { source: input.sourceName, file: input.landingFile, content_sha256: input.sha256, reason: input.reason, rows: input.rowsTotal });
   await recordFileIngest(ctx, run, {

@@ -7,7 +7,8 @@
 import type { SourceChecks } from '../quality/sourceChecks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
-import type { ColumnSpecs, DriftFinding, SourceContract } from './contract.js';
+import type { CsvEncoding } from '../ingest/csvRecords.js';
+import type { ColumnSpecs, DateWindow, DriftFinding, SourceContract } from './contract.js';
 
 /** A row that failed validation: the first field at fault and why. */
 export interface RowProblem {
@@ -18,6 +19,8 @@ export interface RowProblem {
 export interface FileContext {
   /** UTC date the file arrived (its landing blob's creation date). */
   arrivalDate: IsoDate;
+  /** Where dates and timestamps must lie (from the settings), relative to the arrival date. */
+  window: DateWindow;
 }
 
 export interface AcceptedRow {
@@ -57,6 +60,8 @@ export interface UploadSource {
   bronzeTable: TableDef;
   /** Freshness limits and the tests run after each load. */
   checks: SourceChecks;
+  /** How its files are encoded (UTF-8 unless the source declares otherwise). */
+  encoding: CsvEncoding;
   /** Starts reading a file, given its header names (trimmed, lower case). */
   openFile(header: readonly string[], file: FileContext): CsvFile;
 }

@@ -18,6 +18,13 @@ export const CONTAINERS = {
   quarantine: 'quarantine',
 } as const;
 
+/**
+ * The longest file path the warehouse records (`ops.file_ingests.landing_file`, the bronze
+ * `_source_file` columns: NVARCHAR(1024)), `landing/` included, in UTF-16 units as NVARCHAR counts.
+ * Blob names may be 1,024 characters, so a landing path can be 8 longer: it is refused at ingest.
+ */
+export const MAX_SOURCE_FILE_CHARS = 1024;
+
 export const QUEUES = {
   /** BlobCreated events for `landing` (Event Grid delivers them here; the local runner too). */
   landingEvents: 'landing-events',
