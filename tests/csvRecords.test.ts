@@ -53,17 +53,28 @@ describe('csvRecords', () => {
 
   it('bounds a record: an over-long one is reported at its first line and reading resumes at the next line', async () => {
     const long = 'x'.repeat(200);
-    const items = await all(`id,name\n1,"${long}\n2,ok\n3,${long}\n4,"multi\nline",fine\n`, { maxRecordChars: 100, chunkSize: 7 });
+    const items = await all(`id,name\n1,"${long}\n2,ok\n3,${long}\n4,"multi\nline"\n`, { maxRecordChars: 100, chunkSize: 7 });
     expect(summary(items)).toEqual([
       [1, ['id', 'name']],
       [2, 'malformed'],
       [3, ['2', 'ok']],
       [4, 'malformed'],
-      [5, ['4', 'multi\nline', 'fine']],
+      [5, ['4', 'multi\nline']],
     ]);
     expect(items[1]!.kind === 'malformed' && items[1]!.reason).toMatch(/record longer than 100 characters \(INGEST_MAX_RECORD_CHARS\); field 2 opens a quote that does not close within it/);
     expect(items[3]!.kind === 'malformed' && items[3]!.reason).not.toMatch(/quote/);
     expect(items[3]!.kind === 'malformed' && items[3]!.raw.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('takes a quote that closes only at a later line\'s quote, in a record of another width than the header, as unbalanced: one line lost, not two', async () => {
+    const items = await all('id,name,country\n1,"Acme,DE\n2,"Globex, Inc",FR\n3,Initech,US\n');
+    expect(summary(items)).toEqual([
+      [1, ['id', 'name', 'country']],
+      [2, 'malformed'],
+      [3, ['2', 'Globex, Inc', 'FR']],
+      [4, ['3', 'Initech', 'US']],
+    ]);
+    expect(items[1]).toMatchObject({ raw: '1,"Acme,DE', reason: expect.stringMatching(/^a quote opened on this line closes 1 line further on, in a record of 4 fields instead of the header's 3/) as unknown });
   });
 
   it('reports rows with a wrong field count as records (the caller decides)', async () => {

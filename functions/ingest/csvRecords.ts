@@ -1,20 +1,23 @@
 /**
  * Streams a CSV file as records, each with the line it starts on, in bounded memory.
  *
- * A small tokenizer of our own rather than a library: every CSV parser on npm that was checked
- * (csv-parse, papaparse, uDSV, csv-parser, @fast-csv/parse) either reports no line numbers or
- * pays for them (csv-parse with `info` ran at ~150–220 k rows/s), and none bounds the size of
- * one record, reports invalid UTF-8 with its position, or resumes after an unterminated quote.
- * This one runs at several hundred thousand rows per second (see `npm run bench`).
+ * A small tokenizer of our own rather than a library. What the parsers on npm offer (checked
+ * against their documentation): csv-parse reports lines, but ran at 150–220 k rows/s with `info`
+ * on the build machine; csv-parser has a row byte limit that fails the whole stream, one newline
+ * character, and byte offsets rather than lines; uDSV is fast but expects well-formed input with
+ * one line-break style; papaparse guesses one line-break style per file and streams rows without
+ * positions in Node. None resumes after an unterminated quote or says where bytes stop being
+ * UTF-8. This one reads the bench's CRM file at ~2 M rows/s alone (`npm run bench` prints it).
  *
  * The rules:
  * - Line breaks are CRLF, LF or a lone CR, anywhere; each counts as one line. Empty lines are
  *   skipped. A line break inside a quoted field is part of the value (CRLF there becomes LF).
  * - Quoting is RFC 4180 (`"a ""b"", c"`). A quote that does not start a field is text (`ab"c`);
  *   a quoted field followed by text before the delimiter keeps its raw text (`"ab"c` → `"ab"c`).
- * - A record longer than `maxRecordChars`, or a quote still open at the end of the file, is
- *   reported as malformed at the line where the record starts, and reading resumes at the next
- *   line: an unterminated quote early in a large file costs one quarantined line, not the file.
+ * - A record longer than `maxRecordChars`, a quote still open at the end of the file, or a record
+ *   spanning lines whose field count differs from the header's (a quote that closes only at a
+ *   later line's quote), is reported as malformed at the line where it starts, and reading
+ *   resumes at the next line: an unterminated quote costs one quarantined line, not the file.
  * - Bytes that are not UTF-8 are reported once (item `encoding`, with line, column, the byte and
  *   the encoding they look like); from there on the rest is decoded as Windows-1252 so the caller
  *   can still count the records. With `encoding: 'windows-1252'` the whole file is decoded so.
@@ -188,6 +191,11 @@ class Tokenizer {
   append(text: string): void {
     this.buf = this.pos > 0 ? this.buf.slice(this.pos) + text : this.buf + text;
     this.pos = 0;
+    this.rewound();
+  }
+
+  /** The cached positions hold only for searches from where they were found onwards: forget them after going back. */
+  rewound(): void {
     this.nc = this.nq = this.nl = this.ncr = -1;
   }
 
@@ -326,6 +334,8 @@ export async function* csvRecordBatches(input: AsyncIterable<Buffer | string> | 
   let encodingReported = false;
   // Skipping the rest of an over-long line (unquoted): its items are reported already.
   let skippingLine = false;
+  // Fields of the first record (the header): a record spanning lines with another count is an unbalanced quote.
+  let headerFields: number | undefined;
 
   const drain = (eof: boolean, out: CsvItem[]): void => {
     for (;;) {
@@ -350,17 +360,21 @@ export async function* csvRecordBatches(input: AsyncIterable<Buffer | string> | 
       const start = t.pos;
       const status = t.record(eof);
       if (status === NEED_MORE) return;
-      if (status === DONE) {
+      if (status === DONE && (t.breaks === 0 || headerFields === undefined || t.fields.length === headerFields)) {
+        headerFields ??= t.fields.length;
         out.push({ kind: 'record', line: t.line, fields: t.fields, raw: t.buf.slice(start, t.end) });
         t.line += t.breaks + (t.next > t.end ? 1 : 0);
         t.pos = t.next;
         continue;
       }
       // Malformed: report the record's first line, then go on reading at the line after it.
+      t.rewound();
       const firstLineEnd = t.lineEnd(start);
       const raw = clip(t.buf.slice(start, firstLineEnd));
       const reason =
-        status === UNTERMINATED
+        status === DONE
+          ? `a quote opened on this line closes ${t.breaks} line${t.breaks > 1 ? 's' : ''} further on, in a record of ${t.fields.length} fields instead of the header's ${headerFields}: taken as an unbalanced quote; this line is quarantined and the lines after it are read as records`
+          : status === UNTERMINATED
           ? `unterminated quoted field (field ${t.problemField}): no closing quote before the end of the file; this line is quarantined and the lines after it are read as records`
           : `record longer than ${options.maxRecordChars.toLocaleString('en-US')} characters (INGEST_MAX_RECORD_CHARS)${t.problemField > 0 ? `; field ${t.problemField} opens a quote that does not close within it` : ''}; this line is quarantined and the lines after it are read as records`;
       out.push({ kind: 'malformed', line: t.line, reason, raw });
