@@ -286,8 +286,9 @@ export function columnBounds(type: ColumnType, window: DateWindow, anchor: IsoDa
 export function outsideBounds(value: string, b: ColumnBounds, original: string): string | undefined {
   const day = value.slice(0, 10);
   const shown = original === value ? `"${original}"` : `"${original}" (${value} UTC)`;
-  if (value.charCodeAt(0) === 45 /* - */ || day < b.earliest) return `${shown} is before ${b.earliest} (${b.earliestMeans})`;
-  if (value.charCodeAt(0) === 43 /* + */ || day > b.latest) return `${shown} is after ${b.latest} (${b.latestMeans})`;
+  const sign = value.charCodeAt(0); // a year beyond 0000–9999 is signed
+  if (sign === 43 /* + */ || (sign !== 45 /* - */ && day > b.latest)) return `${shown} is after ${b.latest} (${b.latestMeans})`;
+  if (sign === 45 || day < b.earliest) return `${shown} is before ${b.earliest} (${b.earliestMeans})`;
   return undefined;
 }
 
