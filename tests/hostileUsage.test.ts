@@ -28,7 +28,7 @@ const DATE = '2024-02-29';
 const ENV = { USAGE_API_BASE_URL: 'http://usage.invalid', USAGE_API_TOKEN: 't', USAGE_API_MAX_ATTEMPTS: '1', INGEST_MAX_DRIFT_FINDINGS: '5' };
 
 /** Pulls DATE with every page answered by `body` (a string is sent as it is). */
-export async function pullPage(body: string | ((date: string) => string)) {
+async function pullPage(body: string | ((date: string) => string)) {
   const ctx = testContext({ storage, warehouse, env: ENV, now: '2024-03-01T06:00:00Z' });
   const fetchPage = (url: string | URL | Request) => {
     const date = new URL(typeof url === 'string' ? url : url instanceof URL ? url.href : url.url).searchParams.get('date')!;

@@ -300,7 +300,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
     file = source.openFile(header, { arrivalDate: input.arrivalDate, window: dateWindow(settings) });
     const { missingRequired: missing, repeated } = file;
     if (missing.length) {
-      return `${at}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${clipText(m, 100)}"`).join(', ')} (header has ${header.map((h) => `"${clipText(h, 100)}"`).join(', ')})`;
+      return `${at}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${clipText(m, 100)}"`).join(', ')} (header has ${header.slice(0, 20).map((h) => `"${clipText(h, 100)}"`).join(', ')}${header.length > 20 ? `, … ${header.length} in all` : ''})`;
     }
     if (repeated.length) return `${at}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${clipText(m, 100)}"`).join(', ')} appear more than once in the header`;
     // Columns outside the contract go to _extra_columns.
