@@ -3,14 +3,16 @@
  * Pure functions only (no storage, no warehouse): the ingest suites cover the same paths end to end.
  */
 import { describe, expect, it } from 'vitest';
-import { date, DEFAULT_DATE_WINDOW, defineContract, inferTextType, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
+import { date, DEFAULT_DATE_WINDOW, defineContract, inferTextType, MAX_INT32, within, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
 import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
-import { openUsagePull, usageContract, usageRecordSchema, validateUsageRecord } from '../functions/sources/productUsage/contract.js';
+import { MAX_ACTIVE_USERS, MAX_EVENTS, openUsagePull, usageContract, usageRecordSchema, validateUsageRecord, WIDEST_USAGE_WINDOW_DAYS } from '../functions/sources/productUsage/contract.js';
 import { BRONZE_SOURCES, UPLOAD_SOURCES } from '../functions/sources/registry.js';
 import type { FileContext } from '../functions/sources/uploadSource.js';
-import { TABLES } from '../functions/warehouse/catalog.js';
+import { ALL_TABLES, TABLES } from '../functions/warehouse/catalog.js';
+import { loadSettings } from '../functions/core/settings.js';
+import { MAX_SOURCE_FILE_CHARS } from '../functions/storage/blobStore.js';
 
 const NO_CHECKS = { freshness: { warnAfterHours: 24, errorAfterHours: 48 }, tests: [] };
 
@@ -28,7 +30,8 @@ describe('upload source declarations', () => {
       for (const [name, spec] of declared) {
         const column = dataColumns.find((c) => c.name === name)!;
         // bronze holds canonical text: a declared text column must fit, as must a timestamp / date text
-        const needed = spec.type.kind === 'text' ? spec.type.maxLength : spec.type.kind === 'timestamp' ? 23 : spec.type.kind === 'date' ? 10 : 20;
+        // text(n) counts code points; NVARCHAR counts UTF-16 units, up to two per code point
+        const needed = spec.type.kind === 'text' ? 2 * spec.type.maxLength : spec.type.kind === 'timestamp' ? 23 : spec.type.kind === 'date' ? 10 : 20;
         if (column.type.kind === 'string' && column.type.length !== undefined) expect(column.type.length, `${source.name}.${name}`).toBeGreaterThanOrEqual(needed);
         // a column bronze requires can be neither empty nor absent without a default
         if (!column.nullable) expect(Boolean(spec.nullable) || (Boolean(spec.optional) && !spec.whenAbsent), `${source.name}.${name}`).toBe(false);
@@ -175,6 +178,53 @@ describe('a new CSV source is one declaration', () => {
       ['missing_optional_column', 'day'],
       ['missing_optional_column', 'note'],
     ]);
+  });
+});
+
+describe('what the warehouse can hold', () => {
+  it('every text column of the usage contract fits twice its length in UTF-16 units, and active_users summed over the widest window fits an INT', () => {
+    const bronze = TABLES.bronzeProductUsage.columns;
+    for (const [name, spec] of Object.entries(usageContract.columns)) {
+      if (spec.type.kind !== 'text') continue;
+      const column = bronze.find((c) => c.name === name)!;
+      expect(column.type.kind === 'string' && column.type.length, name).toBeGreaterThanOrEqual(2 * spec.type.maxLength);
+    }
+    expect(usageContract.columns.active_users.type.max).toBe(MAX_ACTIVE_USERS);
+    expect(MAX_ACTIVE_USERS * WIDEST_USAGE_WINDOW_DAYS).toBeLessThanOrEqual(MAX_INT32);
+    // the churn rule's window cannot be set wider than the cap was computed for
+    expect(() => loadSettings({ CHURN_INACTIVE_DAYS: String(WIDEST_USAGE_WINDOW_DAYS + 1) })).toThrow(/CHURN_INACTIVE_DAYS/);
+    expect(loadSettings({ CHURN_INACTIVE_DAYS: String(WIDEST_USAGE_WINDOW_DAYS) }).CHURN_INACTIVE_DAYS).toBe(WIDEST_USAGE_WINDOW_DAYS);
+    // 366 days of the largest events still fit a BIGINT sum
+    expect(BigInt(MAX_EVENTS) * BigInt(WIDEST_USAGE_WINDOW_DAYS)).toBeLessThanOrEqual(2n ** 63n - 1n);
+  });
+
+  it('every column that records a landing path holds the longest path ingest accepts', () => {
+    const pathColumns = ALL_TABLES.flatMap((t) => t.columns.filter((c) => ['_source_file', 'landing_file', 'source_file'].includes(c.name)).map((c) => [`${t.schema}.${t.name}.${c.name}`, c] as const));
+    expect(pathColumns.length).toBeGreaterThan(3);
+    for (const [name, c] of pathColumns) expect(c.type.kind === 'string' && (c.type.length ?? Infinity), name).toBeGreaterThanOrEqual(MAX_SOURCE_FILE_CHARS);
+  });
+});
+
+describe('date windows', () => {
+  it('come from the settings unless a column declares its own', () => {
+    const contract = defineContract<FileContext>()({
+      source: 'customers',
+      columns: {
+        id: { type: text(10), description: 'id' },
+        born: { type: within(date, { earliest: '1900-01-01' }), nullable: true, description: 'a birth date' },
+        renews: { type: within(date, { maxDaysAhead: 400 }), nullable: true, description: 'a renewal date' },
+        seen: { type: date, description: 'the business date' },
+      },
+      key: ['id'],
+      duplicateKeys: 'keep',
+    });
+    const file = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'seen', checks: NO_CHECKS }).openFile(['id', 'born', 'renews', 'seen'], FILE);
+    expect(file.validateRow(['A', '1950-05-05', '2025-03-01', '2024-03-02'])).toMatchObject({ businessDate: '2024-03-02' });
+    expect(file.validateRow(['A', '1899-12-31', '', '2024-03-01'])).toEqual({ field: 'born', reason: '"1899-12-31" is before 1900-01-01 (the column\'s earliest)' });
+    expect(file.validateRow(['A', '', '2025-04-05', '2024-03-01'])).toMatchObject({ businessDate: '2024-03-01' });
+    expect(file.validateRow(['A', '', '2025-04-06', '2024-03-01'])).toEqual({ field: 'renews', reason: '"2025-04-06" is after 2025-04-05 (400 days after the day the file arrived)' });
+    expect(file.validateRow(['A', '', '', '2024-03-03'])).toEqual({ field: 'seen', reason: '"2024-03-03" is after 2024-03-02 (1 day after the day the file arrived)' });
+    expect(file.validateRow(['A', '', '', '1999-12-31'])).toEqual({ field: 'seen', reason: '"1999-12-31" is before 2000-01-01 (INGEST_EARLIEST_DATE)' });
   });
 });
 
