@@ -3,7 +3,7 @@
  * Pure functions only (no storage, no warehouse): the ingest suites cover the same paths end to end.
  */
 import { describe, expect, it } from 'vitest';
-import { date, DEFAULT_DATE_WINDOW, defineContract, inferTextType, MAX_INT32, within, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
+import { boolean, date, decimal, DEFAULT_DATE_WINDOW, defineContract, inferTextType, MAX_INT32, oneOf, within, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
 import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
@@ -202,6 +202,40 @@ describe('what the warehouse can hold', () => {
     const pathColumns = ALL_TABLES.flatMap((t) => t.columns.filter((c) => ['_source_file', 'landing_file', 'source_file'].includes(c.name)).map((c) => [`${t.schema}.${t.name}.${c.name}`, c] as const));
     expect(pathColumns.length).toBeGreaterThan(3);
     for (const [name, c] of pathColumns) expect(c.type.kind === 'string' && (c.type.length ?? Infinity), name).toBeGreaterThanOrEqual(MAX_SOURCE_FILE_CHARS);
+  });
+});
+
+describe('decimal, boolean and enum columns', () => {
+  const columns = {
+    id: { type: text(10), description: 'id' },
+    amount: { type: decimal(12, 2, { min: 0 }), description: 'an order line amount' },
+    paid: { type: boolean, nullable: true, description: 'paid yet' },
+    stage: { type: oneOf('Prospect', 'Won', 'Lost'), description: 'a deal stage' },
+    day: { type: date, description: 'the business date' },
+  } as const;
+
+  it('parse CSV text exactly, with the limit in the reason', () => {
+    const contract = defineContract<FileContext>()({ source: 'order_lines', columns, key: ['id'], duplicateKeys: 'keep' });
+    const file = csvUploadSource(contract, { bronzeTable: TABLES.bronzeCrmCompanyDaily, businessDate: 'day', checks: NO_CHECKS }).openFile(['id', 'amount', 'paid', 'stage', 'day'], FILE);
+    expect(file.validateRow(['A', '0012.50', 'Yes', 'won', '2024-03-01'])).toMatchObject({ values: { amount: '12.50', paid: true, stage: 'Won' } });
+    expect(file.validateRow(['A', '-0.00', 'n', 'LOST', '2024-03-01'])).toMatchObject({ values: { amount: '0.00', paid: false, stage: 'Lost' } });
+    expect(file.validateRow(['A', '.5', '', 'Prospect', '2024-03-01'])).toMatchObject({ values: { amount: '0.5', paid: null } });
+    expect(file.validateRow(['A', '1.005', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'more than 2 decimal places: "1.005"' });
+    expect(file.validateRow(['A', '12345678901', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'more than 10 digits before the point: "12345678901"' });
+    expect(file.validateRow(['A', '-1', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'less than 0: -1' });
+    expect(file.validateRow(['A', '1e3', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'not a decimal number: "1e3"' });
+    expect(file.validateRow(['A', '1', 'maybe', 'Won', '2024-03-01'])).toEqual({ field: 'paid', reason: 'not true or false: "maybe"' });
+    expect(file.validateRow(['A', '1', 'true', 'Open', '2024-03-01'])).toEqual({ field: 'stage', reason: 'not one of "Prospect", "Won", "Lost": "Open"' });
+  });
+
+  it('check JSON values the same way', () => {
+    const json = compileJsonContract(defineContract<{ day: string }>()({ source: 'order_lines_api', columns, key: ['id'], duplicateKeys: 'keep' }));
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
+    expect(file.check({ id: 'A', amount: 12.5, paid: true, stage: ' won ', day: '2025-01-01' })).toEqual({ ok: true, record: { id: 'A', amount: '12.5', paid: true, stage: 'Won', day: '2025-01-01' } });
+    expect(file.check({ id: 'B', amount: '99999999.99', paid: null, stage: 'Lost', day: '2025-01-01' })).toMatchObject({ ok: true, record: { amount: '99999999.99', paid: null } });
+    expect(file.check({ id: 'C', amount: 1e-7, paid: false, stage: 'Won', day: '2025-01-01' })).toMatchObject({ ok: false, field: 'amount' });
+    expect(file.check({ id: 'D', amount: 1, paid: 'yes', stage: 'Won', day: '2025-01-01' })).toMatchObject({ ok: false, field: 'paid' });
+    expect(file.check({ id: 'E', amount: 1, paid: true, stage: 'Open', day: '2025-01-01' })).toEqual({ ok: false, field: 'stage', reason: 'not one of "Prospect", "Won", "Lost": "Open"' });
   });
 });
 

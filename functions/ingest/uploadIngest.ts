@@ -285,6 +285,8 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
   let header: string[] | undefined;
   let file: CsvFile | undefined;
   let extraAt: (readonly [string, number])[] = [];
+  let extraKeys: string[] = [];
+  let extraKeysAscii = true;
   // Set by a whole-file rule (header, encoding): from then on rows are only counted.
   let rejected: string | undefined;
   let rowsTotal = 0;
@@ -305,6 +307,9 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
     if (repeated.length) return `${at}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${clipText(m, 100)}"`).join(', ')} appear more than once in the header`;
     // Columns outside the contract go to _extra_columns.
     extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
+    // `\"name\":\"` of each: a key and the opening of its value inside the JSON string
+    extraKeys = extraAt.map(([name]) => `${JSON.stringify(JSON.stringify(name)).slice(1, -1)}:\\"`);
+    extraKeysAscii = extraKeys.every((k) => ASCII.test(k));
     return undefined;
   };
 
@@ -343,20 +348,31 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
         }
         if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
         if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
-        let extra: Record<string, string> | null = null;
-        for (const [h, i] of extraAt) (extra ??= {})[h] = fields[i]!;
-        // the line as JSON.stringify would write it, built from pieces (measured the hot spot)
+        // The line as JSON.stringify would write it, built from pieces (measured the hot spot). A
+        // record without quotes, backslashes or characters outside printable ASCII has only plain
+        // values: quoted as they are, and the line is ASCII, copied byte for byte.
+        const plain = PLAIN_ASCII.test(item.raw);
         const values = result.values;
         let line = '{';
-        // plain ASCII text is quoted as it is, without JSON.stringify; an ASCII line is copied byte for byte
         for (let k = 0; k < dataColumns.length; k++) {
           const v = values[dataColumns[k]!];
-          if (typeof v === 'string' && PLAIN_ASCII.test(v)) line += quotedKeys[k]! + v + '",';
+          if (typeof v === 'string' && (plain || PLAIN_ASCII.test(v))) line += quotedKeys[k]! + v + '",';
           else line += dataKeys[k]! + (v === null || v === undefined ? 'null' : JSON.stringify(v)) + ',';
         }
         // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
-        line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}}`;
-        const pending = bronze.addLine(line, ASCII.test(line));
+        if (extraAt.length === 0) line += '"_extra_columns":null';
+        else if (plain) {
+          // the JSON text of {name: value, …}, itself as a JSON string
+          line += '"_extra_columns":"{';
+          for (let e = 0; e < extraAt.length; e++) line += (e > 0 ? ',' : '') + extraKeys[e]! + fields[extraAt[e]![1]]! + '\\"';
+          line += '}"';
+        } else {
+          const extra: Record<string, string> = {};
+          for (const [h, i] of extraAt) extra[h] = fields[i]!;
+          line += `"_extra_columns":${JSON.stringify(JSON.stringify(extra))}`;
+        }
+        line += `,"_row_number":${item.line}}`;
+        const pending = bronze.addLine(line, (plain && extraKeysAscii) || ASCII.test(line));
         if (pending) await pending;
       }
     }

@@ -42,12 +42,30 @@ export type ColumnType =
    * An ISO 8601 date or date-time, with `Z` or an offset (none means UTC); lands as UTC text
    * `YYYY-MM-DD HH:MM:SS.mmm`. In UTC, within the date window (any time of its last day).
    */
-  | ({ readonly kind: 'timestamp' } & OwnWindow);
+  | ({ readonly kind: 'timestamp' } & OwnWindow)
+  /**
+   * An exact decimal with at most `precision` digits, `scale` of them after the point (SQL's
+   * DECIMAL(p, s)); CSV: `-12.50`, JSON: a number or such a string. Lands as its text, never
+   * through a binary float.
+   */
+  | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number; readonly min?: number; readonly max?: number }
+  /** true / false; CSV also 1 / 0, yes / no, y / n (any case). Lands as true or false. */
+  | { readonly kind: 'boolean' }
+  /** One of the declared values, matched case-insensitively; lands as declared. */
+  | { readonly kind: 'enum'; readonly values: readonly string[] };
 
 export const text = (maxLength: number) => ({ kind: 'text', maxLength }) as const;
 export const integer = (range: { min?: number; max?: number } = {}) => ({ kind: 'integer', ...range }) as const;
 export const date = { kind: 'date' } as const;
 export const timestamp = { kind: 'timestamp' } as const;
+export const decimal = (precision: number, scale: number, range: { min?: number; max?: number } = {}) => {
+  if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || precision > 38 || scale < 0 || scale > precision) {
+    throw new Error(`decimal(${precision}, ${scale}): precision 1–38, scale 0–precision`);
+  }
+  return { kind: 'decimal', precision, scale, ...range } as const;
+};
+export const boolean = { kind: 'boolean' } as const;
+export const oneOf = <const V extends readonly string[]>(...values: V) => ({ kind: 'enum', values }) as const;
 /** A date or timestamp type with its own window instead of the settings'. */
 export const within = <T extends { readonly kind: 'date' | 'timestamp' }>(type: T, own: OwnWindow): T & OwnWindow => ({ ...type, ...own });
 
@@ -56,7 +74,14 @@ export const MAX_INT32 = 2_147_483_647;
 
 /** How a type is named in reasons and drift records: `text(100)`, `integer`, `date`, `timestamp`. */
 export function typeName(type: ColumnType): string {
-  return type.kind === 'text' ? `text(${type.maxLength})` : type.kind;
+  switch (type.kind) {
+    case 'text':
+      return `text(${type.maxLength})`;
+    case 'decimal':
+      return `decimal(${type.precision},${type.scale})`;
+    default:
+      return type.kind;
+  }
 }
 
 export interface ColumnSpec<Ctx = unknown> {
@@ -73,7 +98,7 @@ export interface ColumnSpec<Ctx = unknown> {
 /** Columns by name, in the order they are checked (the first failing one is reported). */
 export type ColumnSpecs<Ctx = unknown> = Record<string, ColumnSpec<Ctx>>;
 
-type ValueOf<S> = S extends { type: { kind: 'integer' } } ? number : string;
+type ValueOf<S> = S extends { type: { kind: 'integer' } } ? number : S extends { type: { kind: 'boolean' } } ? boolean : S extends { type: { kind: 'enum'; values: readonly (infer V)[] } } ? V : string;
 type EmptyOf<S> = S extends { nullable: true } ? null : S extends { optional: true } ? (S extends { whenAbsent: (ctx: never) => unknown } ? never : null) : never;
 
 /** The validated row a contract yields: each column as its type (null where empty is allowed or an optional column is absent). */
@@ -328,7 +353,48 @@ export function jsonTypeMismatch(type: ColumnType, v: unknown): string | undefin
       return typeof v !== 'string' ? jsonTypeOf(v) : isValidDate(v) ? undefined : inferTextType(v);
     case 'timestamp':
       return typeof v !== 'string' ? jsonTypeOf(v) : normaliseTimestamp(v) !== undefined ? undefined : inferTextType(v);
+    case 'decimal':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : typeof v === 'string' && parseDecimal(v, type) !== undefined ? undefined : jsonTypeOf(v);
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : jsonTypeOf(v);
+    case 'enum':
+      return typeof v === 'string' ? undefined : jsonTypeOf(v);
   }
+}
+
+const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/**
+ * A decimal's canonical text (`-12.50` → `-12.50`, `+007` → `7`, `.5` → `0.5`), or a reason it
+ * breaks `decimal(p, s)`; undefined when the text is not a decimal number at all.
+ */
+export function parseDecimal(v: string, type: { precision: number; scale: number; min?: number; max?: number }): { text: string } | { reason: string } | undefined {
+  const m = DECIMAL_TEXT.exec(v);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  const fraction = m[3] ?? '';
+  if (fraction.length > type.scale) return { reason: `more than ${type.scale} decimal places: "${v}"` };
+  if ((whole === '0' ? 0 : whole.length) > type.precision - type.scale) return { reason: `more than ${type.precision - type.scale} digits before the point: "${v}"` };
+  const text = `${m[1] === '-' && /[1-9]/.test(whole + fraction) ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+  const n = Number(text);
+  if (type.min !== undefined && n < type.min) return { reason: `less than ${type.min}: ${text}` };
+  if (type.max !== undefined && n > type.max) return { reason: `greater than ${type.max}: ${text}` };
+  return { text };
+}
+
+const TRUE_TEXT = new Set(['true', '1', 'yes', 'y', 't']);
+const FALSE_TEXT = new Set(['false', '0', 'no', 'n', 'f']);
+
+/** true / false from CSV text, or undefined. */
+export function parseBoolean(v: string): boolean | undefined {
+  const l = v.toLowerCase();
+  return TRUE_TEXT.has(l) ? true : FALSE_TEXT.has(l) ? false : undefined;
+}
+
+/** The declared spelling of an enum value matched case-insensitively, or undefined. */
+export function enumLookup(values: readonly string[]): (v: string) => string | undefined {
+  const byLower = new Map(values.map((x) => [x.toLowerCase(), x]));
+  return (v) => byLower.get(v.toLowerCase());
 }
 
 // ---- keys -----------------------------------------------------------------------------------

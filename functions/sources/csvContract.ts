@@ -17,8 +17,11 @@ import {
   inferTextType,
   isChangedType,
   isValidDate,
+  enumLookup,
   normaliseTimestamp,
   outsideBounds,
+  parseBoolean,
+  parseDecimal,
   textTooLong,
   TypeTally,
   typeName,
@@ -42,7 +45,7 @@ class Bad {
   ) {}
 }
 
-type Parse = (v: string) => string | number | Bad;
+type Parse = (v: string) => string | number | boolean | Bad;
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
 
@@ -69,6 +72,19 @@ function textParser(type: ColumnType, bounds: ColumnBounds | undefined): Parse {
         const outside = outsideBounds(utc, bounds!, v);
         return outside === undefined ? utc : new Bad(outside, false);
       };
+    case 'decimal':
+      return (v) => {
+        const d = parseDecimal(v, type);
+        if (d === undefined) return new Bad(`not a decimal number: "${v}"`, true);
+        return 'reason' in d ? new Bad(d.reason, false) : d.text;
+      };
+    case 'boolean':
+      return (v) => parseBoolean(v) ?? new Bad(`not true or false: "${v}"`, true);
+    case 'enum': {
+      const lookup = enumLookup(type.values);
+      const allowed = type.values.map((x) => `"${x}"`).join(', ');
+      return (v) => lookup(v) ?? new Bad(`not one of ${allowed}: "${v}"`, false);
+    }
     case 'integer': {
       const { min, max } = type;
       return (v) => {
@@ -155,7 +171,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
             }
           }
         }
-        const values: Record<string, string | number | null> = {};
+        const values: Record<string, string | number | boolean | null> = {};
         let problem: RowProblem | undefined;
         // Every column is checked, even after the first failure, so the type counts are whole.
         for (let c = 0; c < n; c++) {

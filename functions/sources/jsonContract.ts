@@ -13,6 +13,7 @@ import type { IsoDate } from '../core/dates.js';
 import {
   columnBounds,
   duplicateKeyReason,
+  enumLookup,
   exampleJson,
   isChangedType,
   isWellFormedText,
@@ -20,6 +21,7 @@ import {
   jsonTypeOf,
   normaliseTimestamp,
   outsideBounds,
+  parseDecimal,
   textTooLong,
   TypeTally,
   typeName,
@@ -72,6 +74,36 @@ function fieldSchema(spec: ColumnSpec<unknown>): z.ZodType {
     case 'date':
       schema = z.iso.date();
       break;
+    case 'decimal': {
+      // a number or its text; landed as canonical text, never through a binary float
+      const t = type;
+      schema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
+        const text = typeof raw === 'number' ? (Number.isFinite(raw) ? String(raw) : '') : raw.trim();
+        const d = /e/i.test(text) ? undefined : parseDecimal(text, t);
+        if (d === undefined || 'reason' in d) {
+          ctx.addIssue({ code: 'custom', message: d ? d.reason : `not a decimal number: ${JSON.stringify(raw)}` });
+          return z.NEVER;
+        }
+        return d.text;
+      });
+      break;
+    }
+    case 'boolean':
+      schema = z.boolean();
+      break;
+    case 'enum': {
+      const lookup = enumLookup(type.values);
+      const allowed = type.values.map((x) => `"${x}"`).join(', ');
+      schema = z.string().transform((raw, ctx) => {
+        const v = lookup(raw.trim());
+        if (v === undefined) {
+          ctx.addIssue({ code: 'custom', message: `not one of ${allowed}: ${JSON.stringify(raw)}` });
+          return z.NEVER;
+        }
+        return v;
+      });
+      break;
+    }
     case 'timestamp':
       schema = z.string().transform((v, ctx) => {
         const normalised = normaliseTimestamp(v);

@@ -25,7 +25,7 @@ export interface FileContext {
 
 export interface AcceptedRow {
   /** Values for the bronze table's data columns (canonical text), by column name. */
-  values: Record<string, string | number | null>;
+  values: Record<string, string | number | boolean | null>;
   /** The business date the row is about (drives which dates the transform rebuilds). */
   businessDate: IsoDate;
 }
