@@ -53,7 +53,10 @@ class JsonLinesBlobWriter {
   private used = 0;
   count = 0;
 
-  constructor(private readonly target: ContainerClient, readonly blobPath: string, private readonly metadata: () => Record<string, string>) {}
+  /** `blobPath` may wait (for the content hash that names it): lines wait for it in memory meanwhile, one buffer at most. */
+  constructor(private readonly target: ContainerClient, private readonly blobPath: Promise<string>, private readonly metadata: () => Record<string, string>) {
+    blobPath.catch(() => undefined); // the caller handles its failure
+  }
 
   /**
    * Adds one line (JSON text without the newline); `ascii` when the caller knows it is ASCII (a
@@ -90,9 +93,10 @@ class JsonLinesBlobWriter {
   private async send(bytes: Buffer | undefined): Promise<void> {
     if (!bytes) return;
     if (!this.stream) {
+      const blobPath = await this.blobPath;
       const stream = new PassThrough();
       this.stream = stream;
-      this.upload = uploadStreamAtomically(this.target, this.blobPath, stream, { contentType: 'application/x-ndjson', metadata: this.metadata });
+      this.upload = uploadStreamAtomically(this.target, blobPath, stream, { contentType: 'application/x-ndjson', metadata: this.metadata });
       // Errors surface in close(); keep an early failure from being reported as unhandled.
       this.upload.catch(() => undefined);
     }
@@ -173,44 +177,60 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   const source = uploadSourceFor(folder);
   const sourceName = source?.name ?? folder;
 
-  // Pass 1: the content hash, which is the file's identity. The second pass is conditional on
-  // the same etag, so both passes see the same bytes.
-  const sha256 = await run.step('hash', async () => {
+  // The content hash is the file's identity. It is read in a pass of its own, conditional on the
+  // same etag as the rows' pass, which runs meanwhile: the rows' writers wait for the hash (it names
+  // their blobs) and for the answer that the file is new, so at most a buffer or two waits in memory.
+  const hashing = run.step('hash', async () => {
     const res = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
     return { value: await sha256Of(res.readableStreamBody as Readable), rowsIn: 0, detail: { bytes: props.contentLength } };
   }).then((r) => r.value);
-
-  const seen = await ctx.warehouse.query<{ landing_file: string; status: string }>(
-    `SELECT landing_file, status FROM ops.file_ingests WHERE source = @source AND content_sha256 = @sha AND status IN ('loaded', 'rejected')`,
-    { source: sourceName, sha: sha256 },
-  );
-  if (seen.some((s) => s.landing_file === landingFile)) {
-    ctx.log.info('file already ingested; nothing to do', { landingFile, sha256 });
-    return { status: 'already_ingested', sha256 };
-  }
-  if (seen.length > 0) {
-    await recordFileIngest(ctx, run, { sha256, landingFile, source: sourceName, status: 'duplicate', rowsTotal: 0, rowsAccepted: 0, rowsQuarantined: 0, reason: `same content as ${seen[0]!.landing_file}` });
-    ctx.log.info('duplicate upload: same bytes already ingested', { landingFile, firstSeenAs: seen[0]!.landing_file });
-    return { status: 'duplicate', sha256, firstSeenAs: seen[0]!.landing_file };
-  }
+  const verdict = hashing.then(async (sha256): Promise<{ sha256: string; known?: UploadOutcome }> => {
+    const seen = await ctx.warehouse.query<{ landing_file: string; status: string }>(
+      `SELECT landing_file, status FROM ops.file_ingests WHERE source = @source AND content_sha256 = @sha AND status IN ('loaded', 'rejected')`,
+      { source: sourceName, sha: sha256 },
+    );
+    if (seen.some((s) => s.landing_file === landingFile)) {
+      ctx.log.info('file already ingested; nothing to do', { landingFile, sha256 });
+      return { sha256, known: { status: 'already_ingested', sha256 } };
+    }
+    if (seen.length > 0) {
+      await recordFileIngest(ctx, run, { sha256, landingFile, source: sourceName, status: 'duplicate', rowsTotal: 0, rowsAccepted: 0, rowsQuarantined: 0, reason: `same content as ${seen[0]!.landing_file}` });
+      ctx.log.info('duplicate upload: same bytes already ingested', { landingFile, firstSeenAs: seen[0]!.landing_file });
+      return { sha256, known: { status: 'duplicate', sha256, firstSeenAs: seen[0]!.landing_file } };
+    }
+    return { sha256 };
+  });
+  verdict.catch(() => undefined); // awaited below on every path; this only keeps an early failure from being "unhandled"
 
   const partition = `ingest_date=${arrivalDate}`;
   const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
 
-  if (tooLong) {
+  if (tooLong || !source) {
+    const { sha256, known } = await verdict;
+    if (known) return known;
     // The warehouse could not record the path (lineage, ops.file_ingests): refused here instead of
     // failing in a load. The blob stays in landing; a copy goes to quarantine as for any rejection.
-    const reason = `the landing path is ${fullLandingFile.length} characters long; the warehouse records at most ${MAX_SOURCE_FILE_CHARS} (rename the file or use shorter folders): ${fullLandingFile}`;
+    const reason = tooLong
+      ? `the landing path is ${fullLandingFile.length} characters long; the warehouse records at most ${MAX_SOURCE_FILE_CHARS} (rename the file or use shorter folders): ${fullLandingFile}`
+      : `no source is registered for the landing folder "${clipText(folder, 200)}" (file ${landingFile})`;
     return rejectFile(ctx, run, { sourceName: source?.name ?? '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
   }
-  if (!source) {
-    const reason = `no source is registered for the landing folder "${clipText(folder, 200)}" (file ${landingFile})`;
-    return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
-  }
+
+  // the hash, once the file is known to be new; rejected with NotNew otherwise
+  const ready = verdict.then(({ sha256, known }) => {
+    if (known) throw new NotNew();
+    return sha256;
+  });
+  ready.catch(() => undefined);
 
   let outcome: UploadOutcome | undefined;
   await run.step('parse_and_write', async () => {
-    const split = await splitRows(ctx, source, { landingFile, sha256, arrivalDate, partition, download });
+    const split = await splitRows(ctx, source, { landingFile, ready, arrivalDate, partition, download });
+    if (split.status === 'not_new') {
+      outcome = (await verdict).known!;
+      return { rowsIn: 0, rowsOut: 0, detail: { stopped: outcome.status } };
+    }
+    const sha256 = await ready;
     if (split.status === 'file_rejected') {
       outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download, drift: split.drift });
       return { rowsIn: split.rowsTotal, rowsOut: 0, rowsRejected: split.rowsTotal, detail: { rejected: split.reason, ...driftDetail(split.drift) } };
@@ -232,6 +252,9 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   return outcome!;
 }
 
+/** The file was ingested before (same bytes): the rows' pass stops. */
+class NotNew extends Error {}
+
 /** Drift in a step's detail: the kind and column of each finding. */
 function driftDetail(drift: readonly DriftFinding[]): { drift?: string[] } {
   return drift.length ? { drift: drift.map((f) => `${f.kind}:${f.column}`) } : {};
@@ -246,13 +269,15 @@ function reportFile(ctx: PipelineContext, run: Run, source: string, file: string
 
 interface SplitInput {
   landingFile: string;
-  sha256: string;
+  /** The content hash once the file is known to be new (it names the blobs); rejects with NotNew otherwise. */
+  ready: Promise<string>;
   arrivalDate: IsoDate;
   partition: string;
   download: () => Promise<Readable>;
 }
 
 type SplitOutcome =
+  | { status: 'not_new' }
   | { status: 'file_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
   | {
       status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null;
@@ -263,13 +288,14 @@ type SplitOutcome =
 async function splitRows(ctx: PipelineContext, source: UploadSource, input: SplitInput): Promise<SplitOutcome> {
   const settings = ctx.settings;
   const batches = csvRecordBatches(await input.download(), { maxRecordChars: settings.INGEST_MAX_RECORD_CHARS, encoding: source.encoding });
-  const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
-  const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
+  let sha256 = '';
+  const bronzePath = input.ready.then((sha) => `${source.name}/${input.partition}/${(sha256 = sha)}.jsonl`);
+  const quarantinePath = input.ready.then((sha) => `${source.name}/${input.partition}/${sha}.rejected.jsonl`);
   let minDate: IsoDate | undefined;
   let maxDate: IsoDate | undefined;
   const ingestedAt = ctx.now();
   const lineage = (rows: number) =>
-    bronzeLineage({ source: source.name, sourceFile: input.landingFile, ingestedAt, rows, minDate, maxDate, contentSha256: input.sha256 });
+    bronzeLineage({ source: source.name, sourceFile: input.landingFile, ingestedAt, rows, minDate, maxDate, contentSha256: sha256 });
   const bronze: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'bronze'), bronzePath, () => lineage(bronze.count));
   const quarantine: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'quarantine'), quarantinePath, (): Record<string, string> => ({
     source: source.name,
@@ -382,28 +408,31 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
       const err = new Error('file rejected');
       bronze.abort(err);
       quarantine.abort(err);
+      await input.ready;
       return { status: 'file_rejected', reason: rejected, rowsTotal, drift };
     }
+    await input.ready;
     // Quarantine first: once the bronze blob exists, the loader may pick it up.
     const wroteQuarantine = await quarantine.close();
     await bronze.close();
     if (bronze.count === 0) {
       // Nothing accepted: still leave an empty bronze blob so the file's fate is visible in the lake.
-      await container(ctx.storage, 'bronze').getBlockBlobClient(bronzePath).upload('', 0, { metadata: lineage(0) });
+      await container(ctx.storage, 'bronze').getBlockBlobClient(await bronzePath).upload('', 0, { metadata: lineage(0) });
     }
     return {
       status: 'split',
       rowsTotal,
       rowsAccepted: bronze.count,
       rowsQuarantined: quarantine.count,
-      bronzeFile: `bronze/${bronzePath}`,
-      quarantineFile: wroteQuarantine ? `quarantine/${quarantinePath}` : null,
+      bronzeFile: `bronze/${await bronzePath}`,
+      quarantineFile: wroteQuarantine ? `quarantine/${await quarantinePath}` : null,
       ...(minDate ? { dates: { from: minDate, to: maxDate! } } : {}),
       drift,
     };
   } catch (err) {
     bronze.abort(err as Error);
     quarantine.abort(err as Error);
+    if (err instanceof NotNew) return { status: 'not_new' };
     throw err;
   }
 }
