@@ -3,17 +3,20 @@
  * Pure functions only (no storage, no warehouse): the ingest suites cover the same paths end to end.
  */
 import { describe, expect, it } from 'vitest';
-import { date, defineContract, inferTextType, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
+import { boolean, date, decimal, DEFAULT_DATE_WINDOW, defineContract, inferTextType, MAX_INT32, oneOf, within, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
 import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
-import { openUsagePull, usageContract, usageRecordSchema, validateUsageRecord } from '../functions/sources/productUsage/contract.js';
-import { BRONZE_SOURCES, tableNamed, UPLOAD_SOURCES } from '../functions/domains/registry.js';
+import { MAX_ACTIVE_USERS, MAX_EVENTS, openUsagePull, usageContract, usageRecordSchema, validateUsageRecord, WIDEST_USAGE_WINDOW_DAYS } from '../functions/sources/productUsage/contract.js';
+import { ALL_TABLES, BRONZE_SOURCES, tableNamed, UPLOAD_SOURCES } from '../functions/domains/registry.js';
 import type { FileContext } from '../functions/sources/uploadSource.js';
+import { loadSettings } from '../functions/core/settings.js';
+import { MAX_SOURCE_FILE_CHARS } from '../functions/storage/blobStore.js';
 
 const NO_CHECKS = { freshness: { warnAfterHours: 24, errorAfterHours: 48 }, tests: [] };
 
-const FILE: FileContext = { arrivalDate: '2024-03-01' };
+const FILE: FileContext = { arrivalDate: '2024-03-01', window: DEFAULT_DATE_WINDOW };
+const LIMITS = { window: DEFAULT_DATE_WINDOW, anchor: '2025-01-01', anchorMeans: 'the requested date' };
 const CRM_HEADER = ['company_id', 'name', 'country', 'industry_tag', 'last_contact_at', 'snapshot_date'];
 
 describe('upload source declarations', () => {
@@ -26,7 +29,8 @@ describe('upload source declarations', () => {
       for (const [name, spec] of declared) {
         const column = dataColumns.find((c) => c.name === name)!;
         // bronze holds canonical text: a declared text column must fit, as must a timestamp / date text
-        const needed = spec.type.kind === 'text' ? spec.type.maxLength : spec.type.kind === 'timestamp' ? 23 : spec.type.kind === 'date' ? 10 : 20;
+        // text(n) counts code points; NVARCHAR counts UTF-16 units, up to two per code point
+        const needed = spec.type.kind === 'text' ? 2 * spec.type.maxLength : spec.type.kind === 'timestamp' ? 23 : spec.type.kind === 'date' ? 10 : 20;
         if (column.type.kind === 'string' && column.type.length !== undefined) expect(column.type.length, `${source.name}.${name}`).toBeGreaterThanOrEqual(needed);
         // a column bronze requires can be neither empty nor absent without a default
         if (!column.nullable) expect(Boolean(spec.nullable) || (Boolean(spec.optional) && !spec.whenAbsent), `${source.name}.${name}`).toBe(false);
@@ -67,7 +71,7 @@ describe('the CRM row check, derived from the contract', () => {
   it('names the first failing field in declaration order, with its reason', () => {
     expect(row(['', 'Acme', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'company_id', reason: 'empty' });
     expect(row(['C1', '  ', 'DE', '', '', '2024-02-01'])).toEqual({ field: 'name', reason: 'empty' });
-    expect(row(['C1', 'x'.repeat(401), 'DE', '', 'never', '2024-02-31'])).toEqual({ field: 'name', reason: 'longer than 400 characters' });
+    expect(row(['C1', 'x'.repeat(201), 'DE', '', 'never', '2024-02-31'])).toEqual({ field: 'name', reason: 'longer than 200 characters (201)' });
     expect(row(['C1', 'Acme', 'DE', '', 'never', '2024-02-01'])).toEqual({ field: 'last_contact_at', reason: 'not an ISO 8601 date or date-time: "never"' });
     expect(row(['C1', 'Acme', 'DE', '', '', '2024-02-31'])).toEqual({ field: 'snapshot_date', reason: 'not a date as YYYY-MM-DD: "2024-02-31"' });
     expect(row(['C1', 'Acme', 'DE', '', '', ''])).toEqual({ field: 'snapshot_date', reason: 'empty' });
@@ -176,6 +180,87 @@ describe('a new CSV source is one declaration', () => {
   });
 });
 
+describe('what the warehouse can hold', () => {
+  it('every text column of the usage contract fits twice its length in UTF-16 units, and active_users summed over the widest window fits an INT', () => {
+    const bronze = tableNamed('bronze.product_usage').columns;
+    for (const [name, spec] of Object.entries(usageContract.columns)) {
+      if (spec.type.kind !== 'text') continue;
+      const column = bronze.find((c) => c.name === name)!;
+      expect(column.type.kind === 'string' && column.type.length, name).toBeGreaterThanOrEqual(2 * spec.type.maxLength);
+    }
+    expect(usageContract.columns.active_users.type.max).toBe(MAX_ACTIVE_USERS);
+    expect(MAX_ACTIVE_USERS * WIDEST_USAGE_WINDOW_DAYS).toBeLessThanOrEqual(MAX_INT32);
+    // the churn rule's window cannot be set wider than the cap was computed for
+    expect(() => loadSettings({ CHURN_INACTIVE_DAYS: String(WIDEST_USAGE_WINDOW_DAYS + 1) })).toThrow(/CHURN_INACTIVE_DAYS/);
+    expect(loadSettings({ CHURN_INACTIVE_DAYS: String(WIDEST_USAGE_WINDOW_DAYS) }).CHURN_INACTIVE_DAYS).toBe(WIDEST_USAGE_WINDOW_DAYS);
+    // 366 days of the largest events still fit a BIGINT sum
+    expect(BigInt(MAX_EVENTS) * BigInt(WIDEST_USAGE_WINDOW_DAYS)).toBeLessThanOrEqual(2n ** 63n - 1n);
+  });
+
+  it('every column that records a landing path holds the longest path ingest accepts', () => {
+    const pathColumns = ALL_TABLES.flatMap((t) => t.columns.filter((c) => ['_source_file', 'landing_file', 'source_file'].includes(c.name)).map((c) => [`${t.schema}.${t.name}.${c.name}`, c] as const));
+    expect(pathColumns.length).toBeGreaterThan(3);
+    for (const [name, c] of pathColumns) expect(c.type.kind === 'string' && (c.type.length ?? Infinity), name).toBeGreaterThanOrEqual(MAX_SOURCE_FILE_CHARS);
+  });
+});
+
+describe('decimal, boolean and enum columns', () => {
+  const columns = {
+    id: { type: text(10), description: 'id' },
+    amount: { type: decimal(12, 2, { min: 0 }), description: 'an order line amount' },
+    paid: { type: boolean, nullable: true, description: 'paid yet' },
+    stage: { type: oneOf('Prospect', 'Won', 'Lost'), description: 'a deal stage' },
+    day: { type: date, description: 'the business date' },
+  } as const;
+
+  it('parse CSV text exactly, with the limit in the reason', () => {
+    const contract = defineContract<FileContext>()({ source: 'order_lines', columns, key: ['id'], duplicateKeys: 'keep' });
+    const file = csvUploadSource(contract, { businessDate: 'day', checks: NO_CHECKS }).openFile(['id', 'amount', 'paid', 'stage', 'day'], FILE);
+    expect(file.validateRow(['A', '0012.50', 'Yes', 'won', '2024-03-01'])).toMatchObject({ values: { amount: '12.50', paid: true, stage: 'Won' } });
+    expect(file.validateRow(['A', '-0.00', 'n', 'LOST', '2024-03-01'])).toMatchObject({ values: { amount: '0.00', paid: false, stage: 'Lost' } });
+    expect(file.validateRow(['A', '.5', '', 'Prospect', '2024-03-01'])).toMatchObject({ values: { amount: '0.5', paid: null } });
+    expect(file.validateRow(['A', '1.005', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'more than 2 decimal places: "1.005"' });
+    expect(file.validateRow(['A', '12345678901', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'more than 10 digits before the point: "12345678901"' });
+    expect(file.validateRow(['A', '-1', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'less than 0: -1' });
+    expect(file.validateRow(['A', '1e3', '1', 'Won', '2024-03-01'])).toEqual({ field: 'amount', reason: 'not a decimal number: "1e3"' });
+    expect(file.validateRow(['A', '1', 'maybe', 'Won', '2024-03-01'])).toEqual({ field: 'paid', reason: 'not true or false: "maybe"' });
+    expect(file.validateRow(['A', '1', 'true', 'Open', '2024-03-01'])).toEqual({ field: 'stage', reason: 'not one of "Prospect", "Won", "Lost": "Open"' });
+  });
+
+  it('check JSON values the same way', () => {
+    const json = compileJsonContract(defineContract<{ day: string }>()({ source: 'order_lines_api', columns, key: ['id'], duplicateKeys: 'keep' }));
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
+    expect(file.check({ id: 'A', amount: 12.5, paid: true, stage: ' won ', day: '2025-01-01' })).toEqual({ ok: true, record: { id: 'A', amount: '12.5', paid: true, stage: 'Won', day: '2025-01-01' } });
+    expect(file.check({ id: 'B', amount: '99999999.99', paid: null, stage: 'Lost', day: '2025-01-01' })).toMatchObject({ ok: true, record: { amount: '99999999.99', paid: null } });
+    expect(file.check({ id: 'C', amount: 1e-7, paid: false, stage: 'Won', day: '2025-01-01' })).toMatchObject({ ok: false, field: 'amount' });
+    expect(file.check({ id: 'D', amount: 1, paid: 'yes', stage: 'Won', day: '2025-01-01' })).toMatchObject({ ok: false, field: 'paid' });
+    expect(file.check({ id: 'E', amount: 1, paid: true, stage: 'Open', day: '2025-01-01' })).toEqual({ ok: false, field: 'stage', reason: 'not one of "Prospect", "Won", "Lost": "Open"' });
+  });
+});
+
+describe('date windows', () => {
+  it('come from the settings unless a column declares its own', () => {
+    const contract = defineContract<FileContext>()({
+      source: 'customers',
+      columns: {
+        id: { type: text(10), description: 'id' },
+        born: { type: within(date, { earliest: '1900-01-01' }), nullable: true, description: 'a birth date' },
+        renews: { type: within(date, { maxDaysAhead: 400 }), nullable: true, description: 'a renewal date' },
+        seen: { type: date, description: 'the business date' },
+      },
+      key: ['id'],
+      duplicateKeys: 'keep',
+    });
+    const file = csvUploadSource(contract, { businessDate: 'seen', checks: NO_CHECKS }).openFile(['id', 'born', 'renews', 'seen'], FILE);
+    expect(file.validateRow(['A', '1950-05-05', '2025-03-01', '2024-03-02'])).toMatchObject({ businessDate: '2024-03-02' });
+    expect(file.validateRow(['A', '1899-12-31', '', '2024-03-01'])).toEqual({ field: 'born', reason: '"1899-12-31" is before 1900-01-01 (the column\'s earliest)' });
+    expect(file.validateRow(['A', '', '2025-04-05', '2024-03-01'])).toMatchObject({ businessDate: '2024-03-01' });
+    expect(file.validateRow(['A', '', '2025-04-06', '2024-03-01'])).toEqual({ field: 'renews', reason: '"2025-04-06" is after 2025-04-05 (400 days after the day the file arrived)' });
+    expect(file.validateRow(['A', '', '', '2024-03-03'])).toEqual({ field: 'seen', reason: '"2024-03-03" is after 2024-03-02 (1 day after the day the file arrived)' });
+    expect(file.validateRow(['A', '', '', '1999-12-31'])).toEqual({ field: 'seen', reason: '"1999-12-31" is before 2000-01-01 (INGEST_EARLIEST_DATE)' });
+  });
+});
+
 describe('the usage record contract', () => {
   it('is the zod schema the API records are checked with', () => {
     expect(Object.keys(usageRecordSchema.shape)).toEqual(Object.keys(usageContract.columns));
@@ -222,17 +307,17 @@ describe('JSON contracts with optional and nullable fields', () => {
   const json = compileJsonContract(contract);
 
   it('normalises timestamps and reports an optional field sent in no record', () => {
-    const file = json.open({ day: '2025-01-01' });
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
     expect(file.check({ id: 'a', score: null, seen_at: '2025-01-01T10:00:00+02:00' })).toEqual({ ok: true, record: { id: 'a', score: null, seen_at: '2025-01-01 08:00:00.000' } });
     expect(file.drift()).toEqual([]);
-    const other = json.open({ day: '2025-01-01' });
+    const other = json.open({ day: '2025-01-01' }, LIMITS);
     expect(other.check({ id: 'a', score: 1 })).toEqual({ ok: true, record: { id: 'a', score: 1, seen_at: null } });
     other.check({ id: 'b', score: null });
     expect(other.drift()).toEqual([expect.objectContaining({ kind: 'missing_optional_column', column: 'seen_at', expected: 'timestamp' })]);
   });
 
   it('counts only non-null values when deciding a type changed', () => {
-    const file = json.open({ day: '2025-01-01' });
+    const file = json.open({ day: '2025-01-01' }, LIMITS);
     file.check({ id: 'a', score: null, seen_at: null });
     file.check({ id: 'b', score: null, seen_at: null });
     file.check({ id: 'c', score: '7', seen_at: null });

@@ -82,6 +82,20 @@ export const settingsSchema = z.object({
   /** ... and no CRM contact in this many days before the activity date. */
   CHURN_CONTACT_WINDOW_DAYS: positiveInt.max(3660).default(30),
 
+  /**
+   * Ingest limits (README, "Limits on input"). Dates and timestamps a contract accepts: not before
+   * this date (a column may declare its own earliest) ...
+   */
+  INGEST_EARLIEST_DATE: isoDate.refine((d) => d >= '1900-01-01' && d <= '2100-01-01', 'expected a date from 1900-01-01 to 2100-01-01').default('2000-01-01'),
+  /** ... and not more than this many days after the day the file arrived (uploads) or the requested date (API). */
+  INGEST_MAX_DAYS_AHEAD: z.coerce.number().int().min(0).max(3660).default(1),
+  /** A CSV header with more columns than this rejects the file ("header too wide"). */
+  INGEST_MAX_COLUMNS: positiveInt.max(100_000).default(1_000),
+  /** The longest CSV record, in characters; a longer one is quarantined and reading goes on at its next line. */
+  INGEST_MAX_RECORD_CHARS: positiveInt.min(1_024).max(64 * 1024 * 1024).default(1_048_576),
+  /** Schema drift findings recorded per file; the rest are summarised in one finding per kind. */
+  INGEST_MAX_DRIFT_FINDINGS: positiveInt.max(10_000).default(50),
+
   /** A transform run holds the warehouse lease this long; a crashed run's lease expires after it. */
   TRANSFORM_LEASE_SECONDS: positiveInt.default(1_800),
 

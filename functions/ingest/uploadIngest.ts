@@ -18,12 +18,12 @@ import { sha256Hex } from '../core/hash.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
 import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
-import type { DriftFinding } from '../sources/contract.js';
+import { capDrift, clipText, dateWindow, type DriftFinding } from '../sources/contract.js';
 import { uploadSourceFor } from '../domains/registry.js';
-import type { UploadSource } from '../sources/uploadSource.js';
-import { bronzeLineage, container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
+import type { CsvFile, UploadSource } from '../sources/uploadSource.js';
+import { bronzeLineage, container, MAX_SOURCE_FILE_CHARS, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
-import { csvRecords } from './csvRecords.js';
+import { csvRecordBatches, type CsvItem } from './csvRecords.js';
 
 export type UploadOutcome =
   | { status: 'loaded'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null; sha256: string; drift: DriftFinding[] }
@@ -44,45 +44,69 @@ export interface QuarantineRecord {
 
 /**
  * A JSON-lines blob written as a stream; the upload starts with the first line (none: no blob).
- * Lines are buffered and handed to the stream in slices, so the per-row cost is a string append,
- * not a stream write and an await.
+ * Lines are written straight into 1 MB buffers handed to the stream when full, so the per-row
+ * cost is one string-to-bytes copy, not a stream write, an await, or a join of thousands of lines.
  */
 class JsonLinesBlobWriter {
   private stream?: PassThrough;
   private upload?: Promise<unknown>;
-  private buffer: string[] = [];
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   count = 0;
 
-  constructor(private readonly target: ContainerClient, readonly blobPath: string, private readonly metadata: () => Record<string, string>) {}
+  /** `blobPath` may wait (for the content hash that names it): lines wait for it in memory meanwhile, one buffer at most. */
+  constructor(private readonly target: ContainerClient, private readonly blobPath: Promise<string>, private readonly metadata: () => Record<string, string>) {
+    blobPath.catch(() => undefined); // the caller handles its failure
+  }
 
-  /** Adds one line (JSON text without the newline). Await the result only when it is a promise. */
-  addLine(json: string): Promise<void> | undefined {
-    this.buffer.push(json);
+  /**
+   * Adds one line (JSON text without the newline); `ascii` when the caller knows it is ASCII (a
+   * plain byte copy). Await the result only when it is a promise.
+   */
+  addLine(json: string, ascii = false): Promise<void> | undefined {
     this.count++;
-    return this.buffer.length >= 2_000 ? this.flush() : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.used + json.length * 3 + 1 > this.chunk.length) {
+      const full = this.take();
+      if (json.length * 3 + 1 > this.chunk.length) this.chunk = Buffer.allocUnsafe(json.length * 3 + 1);
+      this.used = this.chunk.write(json, 0, ascii ? 'latin1' : 'utf8');
+      this.chunk[this.used++] = 0x0a;
+      return this.send(full);
+    }
+    this.used += this.chunk.write(json, this.used, ascii ? 'latin1' : 'utf8');
+    this.chunk[this.used++] = 0x0a;
+    return undefined;
   }
 
   write(value: unknown): Promise<void> | undefined {
     return this.addLine(JSON.stringify(value));
   }
 
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
+  /** The bytes written so far; a new buffer takes their place (the stream keeps the old one). */
+  private take(): Buffer | undefined {
+    if (this.used === 0) return undefined;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    return full;
+  }
+
+  private async send(bytes: Buffer | undefined): Promise<void> {
+    if (!bytes) return;
     if (!this.stream) {
+      const blobPath = await this.blobPath;
       const stream = new PassThrough();
       this.stream = stream;
-      this.upload = uploadStreamAtomically(this.target, this.blobPath, stream, { contentType: 'application/x-ndjson', metadata: this.metadata });
+      this.upload = uploadStreamAtomically(this.target, blobPath, stream, { contentType: 'application/x-ndjson', metadata: this.metadata });
       // Errors surface in close(); keep an early failure from being reported as unhandled.
       this.upload.catch(() => undefined);
     }
-    const text = this.buffer.join('\n') + '\n';
-    this.buffer = [];
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+    if (!this.stream.write(bytes)) await once(this.stream, 'drain');
   }
 
   /** Commits the blob with its metadata: readers see all of it or none. */
   async close(): Promise<boolean> {
-    await this.flush();
+    await this.send(this.take());
     if (!this.stream) return false;
     this.stream.end();
     await this.upload;
@@ -95,6 +119,13 @@ class JsonLinesBlobWriter {
   }
 }
 
+const CHUNK_BYTES = 1 << 20;
+// eslint-disable-next-line no-control-regex -- ASCII includes the control characters
+const ASCII = /^[\x00-\x7f]*$/;
+/** Text that JSON needs no escaping for (printable ASCII except `"` and `\\`): most values. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
@@ -106,6 +137,7 @@ function normaliseHeader(name: string): string {
 }
 
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
+  // Run.start fits the name to ops.pipeline_runs.trigger_name (a trigger and the longest landing path)
   const run = await Run.start(ctx, 'upload_ingest', `${triggerName}:${landingPath}`);
   try {
     // from here on every log line carries the run id
@@ -138,44 +170,69 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   }
   const etag = props.etag!;
   const arrivalDate = toIsoDate(props.createdOn ?? props.lastModified ?? ctx.now());
-  const landingFile = `landing/${landingPath}`;
+  const fullLandingFile = `landing/${landingPath}`;
+  // a path too long for the warehouse is recorded by a shortened name (and refused, below)
+  const tooLong = fullLandingFile.length > MAX_SOURCE_FILE_CHARS;
+  const landingFile = tooLong ? clipText(fullLandingFile, MAX_SOURCE_FILE_CHARS - 1) : fullLandingFile;
   const folder = landingPath.split('/')[0] ?? '';
   const source = uploadSourceFor(folder);
   const sourceName = source?.name ?? folder;
 
-  // Pass 1: the content hash, which is the file's identity. The second pass is conditional on
-  // the same etag, so both passes see the same bytes.
-  const sha256 = await run.step('hash', async () => {
+  // The content hash is the file's identity. It is read in a pass of its own, conditional on the
+  // same etag as the rows' pass, which runs meanwhile: the rows' writers wait for the hash (it names
+  // their blobs) and for the answer that the file is new, so at most a buffer or two waits in memory.
+  const hashing = run.step('hash', async () => {
     const res = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
     return { value: await sha256Of(res.readableStreamBody as Readable), rowsIn: 0, detail: { bytes: props.contentLength } };
   }).then((r) => r.value);
-
-  const seen = await ctx.warehouse.query<{ landing_file: string; status: string }>(
-    `SELECT landing_file, status FROM ops.file_ingests WHERE source = @source AND content_sha256 = @sha AND status IN ('loaded', 'rejected')`,
-    { source: sourceName, sha: sha256 },
-  );
-  if (seen.some((s) => s.landing_file === landingFile)) {
-    ctx.log.info('file already ingested; nothing to do', { landingFile, sha256 });
-    return { status: 'already_ingested', sha256 };
-  }
-  if (seen.length > 0) {
-    await recordFileIngest(ctx, run, { sha256, landingFile, source: sourceName, status: 'duplicate', rowsTotal: 0, rowsAccepted: 0, rowsQuarantined: 0, reason: `same content as ${seen[0]!.landing_file}` });
-    ctx.log.info('duplicate upload: same bytes already ingested', { landingFile, firstSeenAs: seen[0]!.landing_file });
-    return { status: 'duplicate', sha256, firstSeenAs: seen[0]!.landing_file };
-  }
+  const verdict = hashing.then(async (sha256): Promise<{ sha256: string; known?: UploadOutcome }> => {
+    const seen = await ctx.warehouse.query<{ landing_file: string; status: string }>(
+      `SELECT landing_file, status FROM ops.file_ingests WHERE source = @source AND content_sha256 = @sha AND status IN ('loaded', 'rejected')`,
+      { source: sourceName, sha: sha256 },
+    );
+    if (seen.some((s) => s.landing_file === landingFile)) {
+      ctx.log.info('file already ingested; nothing to do', { landingFile, sha256 });
+      return { sha256, known: { status: 'already_ingested', sha256 } };
+    }
+    if (seen.length > 0) {
+      await recordFileIngest(ctx, run, { sha256, landingFile, source: sourceName, status: 'duplicate', rowsTotal: 0, rowsAccepted: 0, rowsQuarantined: 0, reason: `same content as ${seen[0]!.landing_file}` });
+      ctx.log.info('duplicate upload: same bytes already ingested', { landingFile, firstSeenAs: seen[0]!.landing_file });
+      return { sha256, known: { status: 'duplicate', sha256, firstSeenAs: seen[0]!.landing_file } };
+    }
+    return { sha256 };
+  });
+  verdict.catch(() => undefined); // awaited below on every path; this only keeps an early failure from being "unhandled"
 
   const partition = `ingest_date=${arrivalDate}`;
   const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
 
-  if (!source) {
-    const reason = `no source is registered for the landing folder "${folder}" (file ${landingFile})`;
-    return rejectFile(ctx, run, { sourceName: '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
+  if (tooLong || !source) {
+    const { sha256, known } = await verdict;
+    if (known) return known;
+    // The warehouse could not record the path (lineage, ops.file_ingests): refused here instead of
+    // failing in a load. The blob stays in landing; a copy goes to quarantine as for any rejection.
+    const reason = tooLong
+      ? `the landing path is ${fullLandingFile.length} characters long; the warehouse records at most ${MAX_SOURCE_FILE_CHARS} (rename the file or use shorter folders): ${fullLandingFile}`
+      : `no source is registered for the landing folder "${clipText(folder, 200)}" (file ${landingFile})`;
+    return rejectFile(ctx, run, { sourceName: source?.name ?? '_unknown', landingFile, sha256, partition, reason, rowsTotal: 0, download, drift: [] });
   }
+
+  // the hash, once the file is known to be new; rejected with NotNew otherwise
+  const ready = verdict.then(({ sha256, known }) => {
+    if (known) throw new NotNew();
+    return sha256;
+  });
+  ready.catch(() => undefined);
 
   let outcome: UploadOutcome | undefined;
   await run.step('parse_and_write', async () => {
-    const split = await splitRows(ctx, source, { landingFile, sha256, arrivalDate, partition, download });
-    if (split.status === 'header_rejected') {
+    const split = await splitRows(ctx, source, { landingFile, ready, arrivalDate, partition, download });
+    if (split.status === 'not_new') {
+      outcome = (await verdict).known!;
+      return { rowsIn: 0, rowsOut: 0, detail: { stopped: outcome.status } };
+    }
+    const sha256 = await ready;
+    if (split.status === 'file_rejected') {
       outcome = await rejectFile(ctx, run, { sourceName: source.name, landingFile, sha256, partition, reason: split.reason, rowsTotal: split.rowsTotal, download, drift: split.drift });
       return { rowsIn: split.rowsTotal, rowsOut: 0, rowsRejected: split.rowsTotal, detail: { rejected: split.reason, ...driftDetail(split.drift) } };
     }
@@ -196,6 +253,9 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   return outcome!;
 }
 
+/** The file was ingested before (same bytes): the rows' pass stops. */
+class NotNew extends Error {}
+
 /** Drift in a step's detail: the kind and column of each finding. */
 function driftDetail(drift: readonly DriftFinding[]): { drift?: string[] } {
   return drift.length ? { drift: drift.map((f) => `${f.kind}:${f.column}`) } : {};
@@ -210,120 +270,175 @@ function reportFile(ctx: PipelineContext, run: Run, source: string, file: string
 
 interface SplitInput {
   landingFile: string;
-  sha256: string;
+  /** The content hash once the file is known to be new (it names the blobs); rejects with NotNew otherwise. */
+  ready: Promise<string>;
   arrivalDate: IsoDate;
   partition: string;
   download: () => Promise<Readable>;
 }
 
 type SplitOutcome =
-  | { status: 'header_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
+  | { status: 'not_new' }
+  | { status: 'file_rejected'; reason: string; rowsTotal: number; drift: DriftFinding[] }
   | {
       status: 'split'; rowsTotal: number; rowsAccepted: number; rowsQuarantined: number; bronzeFile: string; quarantineFile: string | null;
       dates?: { from: IsoDate; to: IsoDate }; drift: DriftFinding[];
     };
 
-/** Pass 2: header check, then every row to bronze or quarantine. */
+/** Pass 2: header check, then every row to bronze or quarantine; whole-file rules stop the writing and only count. */
 async function splitRows(ctx: PipelineContext, source: UploadSource, input: SplitInput): Promise<SplitOutcome> {
-  const records = csvRecords(await input.download());
-  const first = await records.next();
-  if (first.done) return { status: 'header_rejected', reason: `${input.landingFile}: the file is empty (no header line)`, rowsTotal: 0, drift: [] };
-  if (first.value.kind !== 'record') {
-    return { status: 'header_rejected', reason: `${input.landingFile}, line ${first.value.line}: the header cannot be parsed: ${first.value.reason}`, rowsTotal: await countRest(records), drift: [] };
-  }
-
-  const header = first.value.fields.map(normaliseHeader);
-  const file = source.openFile(header, { arrivalDate: input.arrivalDate });
-  const { missingRequired: missing, repeated } = file;
-  if (missing.length > 0 || repeated.length > 0) {
-    const reason = missing.length
-      ? `${input.landingFile}, line ${first.value.line}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (header has ${header.map((h) => `"${h}"`).join(', ')})`
-      : `${input.landingFile}, line ${first.value.line}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${m}"`).join(', ')} appear more than once in the header`;
-    // The header's drift (new columns, e.g. a renamed required one) is recorded with the rejection.
-    return { status: 'header_rejected', reason, rowsTotal: await countRest(records), drift: file.drift() };
-  }
-
-  const bronzePath = `${source.name}/${input.partition}/${input.sha256}.jsonl`;
-  const quarantinePath = `${source.name}/${input.partition}/${input.sha256}.rejected.jsonl`;
+  const settings = ctx.settings;
+  const batches = csvRecordBatches(await input.download(), { maxRecordChars: settings.INGEST_MAX_RECORD_CHARS, encoding: source.encoding });
+  let sha256 = '';
+  const bronzePath = input.ready.then((sha) => `${source.name}/${input.partition}/${(sha256 = sha)}.jsonl`);
+  const quarantinePath = input.ready.then((sha) => `${source.name}/${input.partition}/${sha}.rejected.jsonl`);
   let minDate: IsoDate | undefined;
   let maxDate: IsoDate | undefined;
   const ingestedAt = ctx.now();
   const lineage = (rows: number) =>
-    bronzeLineage({ source: source.name, sourceFile: input.landingFile, ingestedAt, rows, minDate, maxDate, contentSha256: input.sha256 });
+    bronzeLineage({ source: source.name, sourceFile: input.landingFile, ingestedAt, rows, minDate, maxDate, contentSha256: sha256 });
   const bronze: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'bronze'), bronzePath, () => lineage(bronze.count));
   const quarantine: JsonLinesBlobWriter = new JsonLinesBlobWriter(container(ctx.storage, 'quarantine'), quarantinePath, (): Record<string, string> => ({
     source: source.name,
     landing_file: encodeURIComponent(input.landingFile),
     row_count: String(quarantine.count),
   }));
-  let rowsTotal = 0;
   const reject = (line: number, field: string, reason: string, raw: string) =>
-    quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw: raw.replace(/\n$/, '') } satisfies QuarantineRecord);
-  // Columns outside the contract go to _extra_columns; the lineage every line ends with.
-  const extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
+    quarantine.write({ source: source.name, file: input.landingFile, line, field, reason, raw } satisfies QuarantineRecord);
   const dataColumns = source.bronzeTable.columns.map((c) => c.name).filter((n) => !n.startsWith('_'));
   const dataKeys = dataColumns.map((c) => `${JSON.stringify(c)}:`);
+  const quotedKeys = dataKeys.map((k) => `${k}"`);
 
+  let header: string[] | undefined;
+  let file: CsvFile | undefined;
+  let extraAt: (readonly [string, number])[] = [];
+  let extraKeys: string[] = [];
+  let extraKeysAscii = true;
+  // Set by a whole-file rule (header, encoding): from then on rows are only counted.
+  let rejected: string | undefined;
+  let rowsTotal = 0;
+
+  const readHeader = (item: CsvItem): string | undefined => {
+    const at = `${input.landingFile}, line ${item.line}`;
+    if (item.kind === 'malformed') return `${at}: the header cannot be parsed: ${item.reason}`;
+    if (item.kind !== 'record') return undefined;
+    if (item.fields.length > settings.INGEST_MAX_COLUMNS) {
+      return `${at}: header too wide: ${item.fields.length.toLocaleString('en-US')} columns, at most ${settings.INGEST_MAX_COLUMNS.toLocaleString('en-US')} (INGEST_MAX_COLUMNS)`;
+    }
+    header = item.fields.map(normaliseHeader);
+    file = source.openFile(header, { arrivalDate: input.arrivalDate, window: dateWindow(settings) });
+    const { missingRequired: missing, repeated } = file;
+    if (missing.length) {
+      return `${at}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${clipText(m, 100)}"`).join(', ')} (header has ${header.slice(0, 20).map((h) => `"${clipText(h, 100)}"`).join(', ')}${header.length > 20 ? `, … ${header.length} in all` : ''})`;
+    }
+    if (repeated.length) return `${at}: column${repeated.length > 1 ? 's' : ''} ${repeated.map((m) => `"${clipText(m, 100)}"`).join(', ')} appear more than once in the header`;
+    // Columns outside the contract go to _extra_columns.
+    extraAt = file.extraColumns.map((e) => [e.name, e.index] as const);
+    // `\"name\":\"` of each: a key and the opening of its value inside the JSON string
+    extraKeys = extraAt.map(([name]) => `${JSON.stringify(JSON.stringify(name)).slice(1, -1)}:\\"`);
+    extraKeysAscii = extraKeys.every((k) => ASCII.test(k));
+    return undefined;
+  };
 
   try {
+    let headerSeen = false;
     const progress = progressReporter(ctx, input.landingFile);
-    for await (const item of records) {
-      rowsTotal++;
-      progress(rowsTotal, quarantine.count);
-      if (item.kind === 'malformed') {
-        await reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
-        continue;
+    for await (const batch of batches) {
+      for (const item of batch) {
+        if (item.kind === 'encoding') {
+          rejected ??= `${input.landingFile}: ${item.reason}`;
+          continue;
+        }
+        if (!headerSeen) {
+          headerSeen = true;
+          const problem = readHeader(item);
+          rejected ??= problem;
+          continue;
+        }
+        rowsTotal++;
+        progress(rowsTotal, quarantine.count);
+        if (rejected !== undefined) continue;
+        if (item.kind === 'malformed') {
+          const pending = reject(item.line, '', `unparseable CSV: ${item.reason}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        const fields = item.fields;
+        if (fields.length !== header!.length) {
+          const pending = reject(item.line, '', `expected ${header!.length} fields as in the header, found ${fields.length}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        const result = file!.validateRow(fields);
+        if ('reason' in result) {
+          const pending = reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
+          if (pending) await pending;
+          continue;
+        }
+        if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
+        if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
+        // The line as JSON.stringify would write it, built from pieces (measured the hot spot). A
+        // record without quotes, backslashes or characters outside printable ASCII has only plain
+        // values: quoted as they are, and the line is ASCII, copied byte for byte.
+        const plain = PLAIN_ASCII.test(item.raw);
+        const values = result.values;
+        let line = '{';
+        for (let k = 0; k < dataColumns.length; k++) {
+          const v = values[dataColumns[k]!];
+          if (typeof v === 'string' && (plain || PLAIN_ASCII.test(v))) line += quotedKeys[k]! + v + '",';
+          else line += dataKeys[k]! + (v === null || v === undefined ? 'null' : JSON.stringify(v)) + ',';
+        }
+        // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
+        if (extraAt.length === 0) line += '"_extra_columns":null';
+        else if (plain) {
+          // the JSON text of {name: value, …}, itself as a JSON string
+          line += '"_extra_columns":"{';
+          for (let e = 0; e < extraAt.length; e++) line += (e > 0 ? ',' : '') + extraKeys[e]! + fields[extraAt[e]![1]]! + '\\"';
+          line += '}"';
+        } else {
+          const extra: Record<string, string> = {};
+          for (const [h, i] of extraAt) extra[h] = fields[i]!;
+          line += `"_extra_columns":${JSON.stringify(JSON.stringify(extra))}`;
+        }
+        line += `,"_row_number":${item.line}}`;
+        const pending = bronze.addLine(line, (plain && extraKeysAscii) || ASCII.test(line));
+        if (pending) await pending;
       }
-      if (item.fields.length !== header.length) {
-        await reject(item.line, '', `expected ${header.length} fields as in the header, found ${item.fields.length}`, item.raw);
-        continue;
-      }
-      const result = file.validateRow(item.fields);
-      if ('reason' in result) {
-        await reject(item.line, result.field, `${result.field}: ${result.reason}`, item.raw);
-        continue;
-      }
-      if (!minDate || result.businessDate < minDate) minDate = result.businessDate;
-      if (!maxDate || result.businessDate > maxDate) maxDate = result.businessDate;
-      let extra: Record<string, string> | null = null;
-      for (const [h, i] of extraAt) (extra ??= {})[h] = item.fields[i]!;
-      // the line as JSON.stringify would write it, built from pieces (measured the hot spot)
-      let line = '{';
-      for (let k = 0; k < dataColumns.length; k++) line += `${dataKeys[k]!}${JSON.stringify(result.values[dataColumns[k]!] ?? null)},`;
-      // file-level lineage (_source_file, _ingested_at) is blob metadata, stamped by the loader
-      line += `"_extra_columns":${extra ? JSON.stringify(JSON.stringify(extra)) : 'null'},"_row_number":${item.line}}`;
-      const pending = bronze.addLine(line);
-      if (pending) await pending;
     }
     progress(rowsTotal, quarantine.count, true);
+    const drift = capDrift(file?.drift() ?? [], settings.INGEST_MAX_DRIFT_FINDINGS);
+    if (!headerSeen) rejected = `${input.landingFile}: the file is empty (no header line)`;
+    if (rejected !== undefined) {
+      const err = new Error('file rejected');
+      bronze.abort(err);
+      quarantine.abort(err);
+      await input.ready;
+      return { status: 'file_rejected', reason: rejected, rowsTotal, drift };
+    }
+    await input.ready;
     // Quarantine first: once the bronze blob exists, the loader may pick it up.
     const wroteQuarantine = await quarantine.close();
     await bronze.close();
     if (bronze.count === 0) {
       // Nothing accepted: still leave an empty bronze blob so the file's fate is visible in the lake.
-      await container(ctx.storage, 'bronze').getBlockBlobClient(bronzePath).upload('', 0, { metadata: lineage(0) });
+      await container(ctx.storage, 'bronze').getBlockBlobClient(await bronzePath).upload('', 0, { metadata: lineage(0) });
     }
     return {
       status: 'split',
       rowsTotal,
       rowsAccepted: bronze.count,
       rowsQuarantined: quarantine.count,
-      bronzeFile: `bronze/${bronzePath}`,
-      quarantineFile: wroteQuarantine ? `quarantine/${quarantinePath}` : null,
+      bronzeFile: `bronze/${await bronzePath}`,
+      quarantineFile: wroteQuarantine ? `quarantine/${await quarantinePath}` : null,
       ...(minDate ? { dates: { from: minDate, to: maxDate! } } : {}),
-      drift: file.drift(),
+      drift,
     };
   } catch (err) {
     bronze.abort(err as Error);
     quarantine.abort(err as Error);
+    if (err instanceof NotNew) return { status: 'not_new' };
     throw err;
   }
-}
-
-async function countRest(records: AsyncGenerator<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of records) n++;
-  return n;
 }
 
 /** A whole file refused: its bytes are copied to quarantine beside a note saying why. */
@@ -334,7 +449,8 @@ async function rejectFile(
 ): Promise<UploadOutcome & { status: 'rejected' }> {
   const q = container(ctx.storage, 'quarantine');
   const base = `${input.sourceName}/${input.partition}/${input.sha256}`;
-  const fileName = input.landingFile.split('/').pop() ?? 'file';
+  // the last part of the path, short enough for any blob name
+  const fileName = clipText(input.landingFile.split('/').pop() || 'file', 200).replace(/\.+$/, '_');
   await uploadStreamAtomically(q, `${base}.file/${fileName}`, await input.download(), { contentType: 'text/csv' });
   await writeJsonBlob(q, `${base}.file/reason.json`, { source: input.sourceName, file: input.landingFile, content_sha256: input.sha256, reason: input.reason, rows: input.rowsTotal });
   await recordFileIngest(ctx, run, {

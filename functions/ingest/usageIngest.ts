@@ -17,7 +17,7 @@ import { addDays, daysBetween, isIsoDate, toIsoDate, type IsoDate } from '../cor
 import { METRICS } from '../core/telemetry.js';
 import { errorText, Run } from '../ops/runs.js';
 import { replaceSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
-import type { DriftFinding } from '../sources/contract.js';
+import { capDrift, jsonText, type DriftFinding } from '../sources/contract.js';
 import { advanceWatermark, readWatermark } from '../ops/watermarks.js';
 import { fetchUsageDate, usageClientOptionsFromSettings, type UsageClientOptions, type UsageDatePull, type UsageReject } from '../sources/productUsage/apiClient.js';
 import { USAGE_SOURCE, type UsageRecord } from '../sources/productUsage/contract.js';
@@ -102,10 +102,21 @@ export function usageJsonLines(records: readonly UsageRecord[], date: IsoDate): 
   return chunks;
 }
 
-/** Quarantine lines of one date: `{ source, file, line, field, reason, record }`. */
+/** The most of one rejected record a quarantine line keeps (as JSON text). */
+const QUARANTINED_RECORD_CHARS = 65_536;
+
+/**
+ * Quarantine lines of one date: `{ source, file, line, field, reason, record }`. A record whose JSON
+ * is longer than 64 K characters, or nested too deep to serialise, is kept as `{ "_truncated": text }`.
+ */
 export function usageRejectLines(rejects: readonly UsageReject[], request: string): string {
   let text = '';
-  for (const r of rejects) text += JSON.stringify({ source: USAGE_SOURCE, file: request, line: r.line, field: r.field, reason: r.reason, record: r.record }) + '\n';
+  for (const r of rejects) {
+    const json = jsonText(r.record, QUARANTINED_RECORD_CHARS);
+    const fits = json.length < QUARANTINED_RECORD_CHARS && !json.startsWith('(not serialisable');
+    const record = fits ? json : JSON.stringify({ _truncated: json });
+    text += `{"source":${JSON.stringify(USAGE_SOURCE)},"file":${JSON.stringify(request)},"line":${r.line},"field":${JSON.stringify(r.field)},"reason":${JSON.stringify(r.reason)},"record":${record}}\n`;
+  }
   return text;
 }
 
@@ -206,7 +217,8 @@ export async function runUsageIngest(ctx: PipelineContext, options: UsageIngestO
       const date = plan.dates[nextIndex++]!;
       try {
         await run.step(`pull ${date}`, async () => {
-          const pull = await fetchUsageDate(date, client);
+          const fetched = await fetchUsageDate(date, client);
+          const pull = { ...fetched, drift: capDrift(fetched.drift, ctx.settings.INGEST_MAX_DRIFT_FINDINGS) };
           await writeDate(ctx, pull);
           // After the blob: the findings describe what is in bronze now (a clean re-pull clears them).
           // Keyed by the date's bronze blob (the `_source_file` of its rows), which a re-pull replaces

@@ -7,11 +7,17 @@
 import { BRONZE_LINEAGE, col, req, string, type ColumnDef, type TableDef } from '../warehouse/catalog.js';
 import type { ColumnSpecs, ColumnType, SourceContract } from './contract.js';
 
-/** Canonical text of a number, a date or a timestamp is short; text keeps its declared limit. */
+/** Canonical text of a number, a date, a timestamp or a boolean is short. */
 const NON_TEXT_LENGTH = 64;
 
+/**
+ * The bronze column's length in UTF-16 units (NVARCHAR(n) counts those): a contract counts text in
+ * code points, each up to two units, so text(n) needs 2n; an enum's longest value likewise.
+ */
 function textLength(type: ColumnType): number {
-  return type.kind === 'text' ? type.maxLength : NON_TEXT_LENGTH;
+  if (type.kind === 'text') return 2 * type.maxLength;
+  if (type.kind === 'enum') return Math.max(NON_TEXT_LENGTH, 2 * Math.max(...type.values.map((v) => v.length)));
+  return NON_TEXT_LENGTH;
 }
 
 export function csvBronzeTable<C extends ColumnSpecs<Ctx>, Ctx>(contract: SourceContract<C, Ctx>): TableDef {

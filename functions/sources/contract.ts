@@ -8,31 +8,80 @@
  * when a column that is not `nullable` is empty, when a rule fails, or (with
  * `duplicateKeys: 'reject'`) when its key was already seen in the same file.
  */
-import { isIsoDate } from '../core/dates.js';
+import { addDays, isIsoDate, type IsoDate } from '../core/dates.js';
 import { sqlTimestampText } from '../core/context.js';
+
+/**
+ * Where a date or timestamp column's accepted values lie, when it declares no window of its own:
+ * not before `earliest`, not after `maxDaysAhead` days past the file's arrival (uploads) or the
+ * requested date (API). From the settings INGEST_EARLIEST_DATE and INGEST_MAX_DAYS_AHEAD.
+ */
+export interface DateWindow {
+  readonly earliest: IsoDate;
+  readonly maxDaysAhead: number;
+}
+
+/** A column's own window (e.g. a birth date before 2000, a renewal date months ahead); unset parts come from the settings. */
+export interface OwnWindow {
+  readonly earliest?: IsoDate;
+  readonly maxDaysAhead?: number;
+}
 
 /** The logical type of a column. */
 export type ColumnType =
-  /** Any text up to `maxLength` characters (UTF-16 code units, as the warehouse counts them). */
+  /**
+   * Any text up to `maxLength` characters, counted in code points (an emoji is one). Its warehouse
+   * columns must hold 2 × maxLength UTF-16 units: SQL Server's NVARCHAR(n) counts those.
+   */
   | { readonly kind: 'text'; readonly maxLength: number }
   /** A whole number, optionally bounded. JSON: a number; CSV: digits with an optional sign. */
   | { readonly kind: 'integer'; readonly min?: number; readonly max?: number }
-  /** A real calendar date as `YYYY-MM-DD`. */
-  | { readonly kind: 'date' }
+  /** A real calendar date as `YYYY-MM-DD`, within the date window. */
+  | ({ readonly kind: 'date' } & OwnWindow)
   /**
    * An ISO 8601 date or date-time, with `Z` or an offset (none means UTC); lands as UTC text
-   * `YYYY-MM-DD HH:MM:SS.mmm`.
+   * `YYYY-MM-DD HH:MM:SS.mmm`. In UTC, within the date window (any time of its last day).
    */
-  | { readonly kind: 'timestamp' };
+  | ({ readonly kind: 'timestamp' } & OwnWindow)
+  /**
+   * An exact decimal with at most `precision` digits, `scale` of them after the point (SQL's
+   * DECIMAL(p, s)); CSV: `-12.50`, JSON: a number or such a string. Lands as its text, never
+   * through a binary float.
+   */
+  | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number; readonly min?: number; readonly max?: number }
+  /** true / false; CSV also 1 / 0, yes / no, y / n (any case). Lands as true or false. */
+  | { readonly kind: 'boolean' }
+  /** One of the declared values, matched case-insensitively; lands as declared. */
+  | { readonly kind: 'enum'; readonly values: readonly string[] };
 
 export const text = (maxLength: number) => ({ kind: 'text', maxLength }) as const;
 export const integer = (range: { min?: number; max?: number } = {}) => ({ kind: 'integer', ...range }) as const;
 export const date = { kind: 'date' } as const;
 export const timestamp = { kind: 'timestamp' } as const;
+export const decimal = (precision: number, scale: number, range: { min?: number; max?: number } = {}) => {
+  if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || precision > 38 || scale < 0 || scale > precision) {
+    throw new Error(`decimal(${precision}, ${scale}): precision 1–38, scale 0–precision`);
+  }
+  return { kind: 'decimal', precision, scale, ...range } as const;
+};
+export const boolean = { kind: 'boolean' } as const;
+export const oneOf = <const V extends readonly string[]>(...values: V) => ({ kind: 'enum', values }) as const;
+/** A date or timestamp type with its own window instead of the settings'. */
+export const within = <T extends { readonly kind: 'date' | 'timestamp' }>(type: T, own: OwnWindow): T & OwnWindow => ({ ...type, ...own });
+
+/** Largest value of SQL Server's INT (and DuckDB's INTEGER). */
+export const MAX_INT32 = 2_147_483_647;
 
 /** How a type is named in reasons and drift records: `text(100)`, `integer`, `date`, `timestamp`. */
 export function typeName(type: ColumnType): string {
-  return type.kind === 'text' ? `text(${type.maxLength})` : type.kind;
+  switch (type.kind) {
+    case 'text':
+      return `text(${type.maxLength})`;
+    case 'decimal':
+      return `decimal(${type.precision},${type.scale})`;
+    default:
+      return type.kind;
+  }
 }
 
 export interface ColumnSpec<Ctx = unknown> {
@@ -49,7 +98,7 @@ export interface ColumnSpec<Ctx = unknown> {
 /** Columns by name, in the order they are checked (the first failing one is reported). */
 export type ColumnSpecs<Ctx = unknown> = Record<string, ColumnSpec<Ctx>>;
 
-type ValueOf<S> = S extends { type: { kind: 'integer' } } ? number : string;
+type ValueOf<S> = S extends { type: { kind: 'integer' } } ? number : S extends { type: { kind: 'boolean' } } ? boolean : S extends { type: { kind: 'enum'; values: readonly (infer V)[] } } ? V : string;
 type EmptyOf<S> = S extends { nullable: true } ? null : S extends { optional: true } ? (S extends { whenAbsent: (ctx: never) => unknown } ? never : null) : never;
 
 /** The validated row a contract yields: each column as its type (null where empty is allowed or an optional column is absent). */
@@ -113,16 +162,71 @@ export function isChangedType(failing: number, nonEmpty: number): boolean {
 }
 
 const EXAMPLE_CHARS = 100;
-const truncate = (s: string) => (s.length > EXAMPLE_CHARS ? `${s.slice(0, EXAMPLE_CHARS)}…` : s);
+
+/** The first `max` UTF-16 units of `s`, never splitting a surrogate pair, with `…` when cut. */
+export function clipText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}…`;
+}
+
+const truncate = (s: string) => clipText(s, EXAMPLE_CHARS);
+
+/** Code points in `s` (what a text length limit counts). */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** False when `s` holds a lone surrogate (JSON can carry one; no warehouse text column can). */
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/** Why text breaks a `text(max)` column, or undefined: too many code points. */
+export function textTooLong(v: string, max: number): string | undefined {
+  // the common case costs a length compare: code points never exceed UTF-16 units
+  if (v.length <= max) return undefined;
+  const n = codePoints(v);
+  return n > max ? `longer than ${max} characters (${n})` : undefined;
+}
 
 /** A value for a message or drift record: text as it is, anything else as JSON; truncated. */
 export function exampleText(value: unknown): string {
-  return truncate(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
+  return typeof value === 'string' ? truncate(value) : jsonText(value, EXAMPLE_CHARS);
+}
+
+/**
+ * A JSON value as JSON text, at most `max` characters; never throws (a value nested deeper than
+ * the stack allows is described instead).
+ */
+export function jsonText(value: unknown, max: number): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch (err) {
+    text = `(not serialisable: ${(err as Error).message})`;
+  }
+  return clipText(text, max);
 }
 
 /** A JSON value as JSON text (a string keeps its quotes, so "12" and 12 differ); truncated. */
 export function exampleJson(value: unknown): string {
-  return truncate(JSON.stringify(value) ?? String(value));
+  return jsonText(value, EXAMPLE_CHARS);
 }
 
 /** Counts of observed types; `top()` is the most frequent. */
@@ -170,6 +274,49 @@ export const normaliseTimestamp = memoised((v: string): string | undefined => {
 
 export const isValidDate = memoised(isIsoDate);
 
+/** The accepted bounds of one date or timestamp column for one file. */
+export interface ColumnBounds {
+  earliest: IsoDate;
+  latest: IsoDate;
+  /** Why the upper bound is what it is, for reasons: "the day after the file arrived". */
+  latestMeans: string;
+  earliestMeans: string;
+}
+
+/** The date window from the settings. */
+export function dateWindow(settings: { INGEST_EARLIEST_DATE: IsoDate; INGEST_MAX_DAYS_AHEAD: number }): DateWindow {
+  return { earliest: settings.INGEST_EARLIEST_DATE, maxDaysAhead: settings.INGEST_MAX_DAYS_AHEAD };
+}
+
+/** The settings' defaults, for code that runs without settings (the local API server, tests). */
+export const DEFAULT_DATE_WINDOW: DateWindow = { earliest: '2000-01-01', maxDaysAhead: 1 };
+
+/** The bounds of a date or timestamp column, given the day the data is about (arrival, or the requested date). */
+export function columnBounds(type: ColumnType, window: DateWindow, anchor: IsoDate, anchorMeans: string): ColumnBounds | undefined {
+  if (type.kind !== 'date' && type.kind !== 'timestamp') return undefined;
+  const ahead = type.maxDaysAhead ?? window.maxDaysAhead;
+  const earliest = type.earliest ?? window.earliest;
+  return {
+    earliest,
+    latest: addDays(anchor, ahead),
+    earliestMeans: type.earliest === undefined ? 'INGEST_EARLIEST_DATE' : 'the column\'s earliest',
+    latestMeans: ahead === 0 ? anchorMeans : `${ahead} day${ahead === 1 ? '' : 's'} after ${anchorMeans}`,
+  };
+}
+
+/**
+ * Why a valid date (`YYYY-MM-DD`) or normalised UTC timestamp (`YYYY-MM-DD HH:MM:SS.mmm`, or with
+ * a signed year beyond 0000–9999) falls outside the bounds, or undefined.
+ */
+export function outsideBounds(value: string, b: ColumnBounds, original: string): string | undefined {
+  const day = value.slice(0, 10);
+  const shown = original === value ? `"${original}"` : `"${original}" (${value} UTC)`;
+  const sign = value.charCodeAt(0); // a year beyond 0000–9999 is signed
+  if (sign === 43 /* + */ || (sign !== 45 /* - */ && day > b.latest)) return `${shown} is after ${b.latest} (${b.latestMeans})`;
+  if (sign === 45 || day < b.earliest) return `${shown} is before ${b.earliest} (${b.earliestMeans})`;
+  return undefined;
+}
+
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -206,7 +353,48 @@ export function jsonTypeMismatch(type: ColumnType, v: unknown): string | undefin
       return typeof v !== 'string' ? jsonTypeOf(v) : isValidDate(v) ? undefined : inferTextType(v);
     case 'timestamp':
       return typeof v !== 'string' ? jsonTypeOf(v) : normaliseTimestamp(v) !== undefined ? undefined : inferTextType(v);
+    case 'decimal':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : typeof v === 'string' && parseDecimal(v, type) !== undefined ? undefined : jsonTypeOf(v);
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : jsonTypeOf(v);
+    case 'enum':
+      return typeof v === 'string' ? undefined : jsonTypeOf(v);
   }
+}
+
+const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/**
+ * A decimal's canonical text (`-12.50` → `-12.50`, `+007` → `7`, `.5` → `0.5`), or a reason it
+ * breaks `decimal(p, s)`; undefined when the text is not a decimal number at all.
+ */
+export function parseDecimal(v: string, type: { precision: number; scale: number; min?: number; max?: number }): { text: string } | { reason: string } | undefined {
+  const m = DECIMAL_TEXT.exec(v);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  const fraction = m[3] ?? '';
+  if (fraction.length > type.scale) return { reason: `more than ${type.scale} decimal places: "${v}"` };
+  if ((whole === '0' ? 0 : whole.length) > type.precision - type.scale) return { reason: `more than ${type.precision - type.scale} digits before the point: "${v}"` };
+  const text = `${m[1] === '-' && /[1-9]/.test(whole + fraction) ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+  const n = Number(text);
+  if (type.min !== undefined && n < type.min) return { reason: `less than ${type.min}: ${text}` };
+  if (type.max !== undefined && n > type.max) return { reason: `greater than ${type.max}: ${text}` };
+  return { text };
+}
+
+const TRUE_TEXT = new Set(['true', '1', 'yes', 'y', 't']);
+const FALSE_TEXT = new Set(['false', '0', 'no', 'n', 'f']);
+
+/** true / false from CSV text, or undefined. */
+export function parseBoolean(v: string): boolean | undefined {
+  const l = v.toLowerCase();
+  return TRUE_TEXT.has(l) ? true : FALSE_TEXT.has(l) ? false : undefined;
+}
+
+/** The declared spelling of an enum value matched case-insensitively, or undefined. */
+export function enumLookup(values: readonly string[]): (v: string) => string | undefined {
+  const byLower = new Map(values.map((x) => [x.toLowerCase(), x]));
+  return (v) => byLower.get(v.toLowerCase());
 }
 
 // ---- keys -----------------------------------------------------------------------------------
@@ -263,4 +451,33 @@ export function duplicateKeyReason(columns: readonly string[], row: Record<strin
   return columns.length === 1
     ? `duplicate ${columns[0]} "${values[0]}" in this file; the first row with it is kept`
     : `duplicate key (${columns.join(', ')}) = (${values.join(', ')}) in this file; the first row with it is kept`;
+}
+
+// ---- bounds on drift ----------------------------------------------------------------------------
+
+/** Longest column name a drift finding records (`ops.schema_drift.column_name` holds 256). */
+export const DRIFT_COLUMN_CHARS = 128;
+
+/**
+ * At most `max` findings: the first ones as they are, then one summary per kind of the rest
+ * (column `(N more)`), so a file with thousands of new columns records a bounded number of rows.
+ */
+export function capDrift(findings: readonly DriftFinding[], max: number): DriftFinding[] {
+  const clipped = findings.map((f) => (f.column.length > DRIFT_COLUMN_CHARS ? { ...f, column: clipText(f.column, DRIFT_COLUMN_CHARS) } : f));
+  if (clipped.length <= max) return clipped;
+  // room for one summary per kind that the cut leaves out
+  const tailKinds = new Set(clipped.slice(Math.max(0, max - 3)).map((f) => f.kind)).size;
+  const kept = clipped.slice(0, Math.max(0, max - tailKinds));
+  const rest = clipped.slice(kept.length);
+  const byKind = new Map<DriftKind, DriftFinding[]>();
+  for (const f of rest) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f]);
+  for (const [kind, list] of byKind) {
+    const names = list.slice(0, 10).map((f) => JSON.stringify(f.column)).join(', ');
+    kept.push({
+      kind,
+      column: `(${list.length} more)`,
+      detail: `${list.length} more ${kind} findings in this file, not recorded one by one (at most ${max} per file, INGEST_MAX_DRIFT_FINDINGS): ${names}${list.length > 10 ? ', …' : ''}`,
+    });
+  }
+  return kept;
 }

@@ -11,16 +11,23 @@ import type { SourceChecks } from '../quality/sourceChecks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import {
+  columnBounds,
   duplicateKeyReason,
   exampleText,
   inferTextType,
   isChangedType,
   isValidDate,
+  enumLookup,
   normaliseTimestamp,
+  outsideBounds,
+  parseBoolean,
+  parseDecimal,
+  textTooLong,
   TypeTally,
   typeName,
   UniqueKeys,
   type ColumnSpec,
+  type ColumnBounds,
   type ColumnSpecs,
   type ColumnType,
   type DriftFinding,
@@ -28,6 +35,7 @@ import {
   type SourceContract,
 } from './contract.js';
 import { csvBronzeTable } from './bronzeTable.js';
+import type { CsvEncoding } from '../ingest/csvRecords.js';
 import type { AcceptedRow, CsvFile, FileContext, RowProblem, UploadSource } from './uploadSource.js';
 
 /** A value that failed its column: why, and whether it failed the type itself (not length, range). */
@@ -38,22 +46,46 @@ class Bad {
   ) {}
 }
 
-type Parse = (v: string) => string | number | Bad;
+type Parse = (v: string) => string | number | boolean | Bad;
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
 
-/** The parser of one column type for trimmed, non-empty text. */
-function textParser(type: ColumnType): Parse {
+/** The parser of one column type for trimmed, non-empty text; dates and timestamps within `bounds`. */
+function textParser(type: ColumnType, bounds: ColumnBounds | undefined): Parse {
   switch (type.kind) {
     case 'text': {
       const max = type.maxLength;
-      const tooLong = new Bad(`longer than ${max} characters`, false);
-      return (v) => (v.length > max ? tooLong : v);
+      return (v) => {
+        const tooLong = textTooLong(v, max);
+        return tooLong === undefined ? v : new Bad(tooLong, false);
+      };
     }
     case 'date':
-      return (v) => (isValidDate(v) ? v : new Bad(`not a date as YYYY-MM-DD: "${v}"`, true));
+      return (v) => {
+        if (!isValidDate(v)) return new Bad(`not a date as YYYY-MM-DD: "${v}"`, true);
+        const outside = outsideBounds(v, bounds!, v);
+        return outside === undefined ? v : new Bad(outside, false);
+      };
     case 'timestamp':
-      return (v) => normaliseTimestamp(v) ?? new Bad(`not an ISO 8601 date or date-time: "${v}"`, true);
+      return (v) => {
+        const utc = normaliseTimestamp(v);
+        if (utc === undefined) return new Bad(`not an ISO 8601 date or date-time: "${v}"`, true);
+        const outside = outsideBounds(utc, bounds!, v);
+        return outside === undefined ? utc : new Bad(outside, false);
+      };
+    case 'decimal':
+      return (v) => {
+        const d = parseDecimal(v, type);
+        if (d === undefined) return new Bad(`not a decimal number: "${v}"`, true);
+        return 'reason' in d ? new Bad(d.reason, false) : d.text;
+      };
+    case 'boolean':
+      return (v) => parseBoolean(v) ?? new Bad(`not true or false: "${v}"`, true);
+    case 'enum': {
+      const lookup = enumLookup(type.values);
+      const allowed = type.values.map((x) => `"${x}"`).join(', ');
+      return (v) => lookup(v) ?? new Bad(`not one of ${allowed}: "${v}"`, false);
+    }
     case 'integer': {
       const { min, max } = type;
       return (v) => {
@@ -71,7 +103,6 @@ function textParser(type: ColumnType): Parse {
 interface CompiledColumn {
   name: string;
   spec: ColumnSpec<FileContext>;
-  parse: Parse;
 }
 
 /**
@@ -80,9 +111,16 @@ interface CompiledColumn {
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
-  options: { bronzeTable?: TableDef; businessDate: keyof C & string; checks: SourceChecks },
+  options: {
+    /** Default: derived from the contract (`bronzeTable.ts`). */
+    bronzeTable?: TableDef;
+    businessDate: keyof C & string;
+    checks: SourceChecks;
+    /** How the files are encoded, when not UTF-8 (checked: a file that is not UTF-8 is rejected). */
+    encoding?: CsvEncoding;
+  },
 ): UploadSource {
-  const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec, parse: textParser(spec.type) }));
+  const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec }));
   const business = contract.columns[options.businessDate];
   if (!business || business.type.kind !== 'date' || business.nullable) {
     throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date column`);
@@ -103,6 +141,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     businessDate: options.businessDate,
     bronzeTable: options.bronzeTable ?? csvBronzeTable(contract),
     checks: options.checks,
+    encoding: options.encoding ?? 'utf-8',
 
     openFile(header: readonly string[], file: FileContext): CsvFile {
       const missingRequired = requiredColumns.filter((c) => !header.includes(c));
@@ -111,6 +150,8 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
 
       // Per column: where it is in the header (-1: absent), and what an absent one holds.
       const at = columns.map((c) => header.indexOf(c.name));
+      // dates and timestamps: from the earliest accepted to a few days after the file arrived
+      const parsers = columns.map((c) => textParser(c.spec.type, columnBounds(c.spec.type, file.window, file.arrivalDate, 'the day the file arrived')));
       const absentValue = columns.map((c) => (c.spec.whenAbsent ? c.spec.whenAbsent(file) : null));
       const nonEmpty = new Array<number>(columns.length).fill(0);
       const typeFailures = new Array<number>(columns.length).fill(0);
@@ -132,7 +173,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
             }
           }
         }
-        const values: Record<string, string | number | null> = {};
+        const values: Record<string, string | number | boolean | null> = {};
         let problem: RowProblem | undefined;
         // Every column is checked, even after the first failure, so the type counts are whole.
         for (let c = 0; c < n; c++) {
@@ -149,7 +190,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
             continue;
           }
           nonEmpty[c]!++;
-          const parsed = col.parse(v);
+          const parsed = parsers[c]!(v);
           if (parsed instanceof Bad) {
             if (parsed.typeMismatch) {
               typeFailures[c]!++;

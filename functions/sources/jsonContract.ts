@@ -9,18 +9,26 @@
  * contract's or the record failed the schema.
  */
 import { z } from 'zod';
+import type { IsoDate } from '../core/dates.js';
 import {
+  columnBounds,
   duplicateKeyReason,
+  enumLookup,
   exampleJson,
   isChangedType,
+  isWellFormedText,
   jsonTypeMismatch,
   jsonTypeOf,
   normaliseTimestamp,
+  outsideBounds,
+  parseDecimal,
+  textTooLong,
   TypeTally,
   typeName,
   UniqueKeys,
   type ColumnSpec,
   type ColumnSpecs,
+  type DateWindow,
   type DriftFinding,
   type RowOf,
   type SourceContract,
@@ -32,21 +40,70 @@ function fieldSchema(spec: ColumnSpec<unknown>): z.ZodType {
   const type = spec.type;
   let schema: z.ZodType;
   switch (type.kind) {
-    case 'text':
-      schema = spec.nullable
-        ? z.string().max(type.maxLength, `longer than ${type.maxLength} characters`)
-        : z.string().min(1, 'empty').max(type.maxLength, `longer than ${type.maxLength} characters`);
+    case 'text': {
+      // trimmed like CSV text; empty is null where allowed; the length counts code points
+      const max = type.maxLength;
+      const nullable = Boolean(spec.nullable);
+      schema = z.string().transform((raw, ctx) => {
+        const v = raw.trim();
+        if (v === '') {
+          if (nullable) return null;
+          ctx.addIssue({ code: 'custom', message: 'empty' });
+          return z.NEVER;
+        }
+        if (!isWellFormedText(v)) {
+          ctx.addIssue({ code: 'custom', message: 'not valid Unicode text (a lone surrogate)' });
+          return z.NEVER;
+        }
+        const tooLong = textTooLong(v, max);
+        if (tooLong !== undefined) {
+          ctx.addIssue({ code: 'custom', message: tooLong });
+          return z.NEVER;
+        }
+        return v;
+      });
       break;
+    }
     case 'integer': {
       let int = z.int();
-      if (type.min !== undefined) int = int.min(type.min);
-      if (type.max !== undefined) int = int.max(type.max);
+      if (type.min !== undefined) int = int.min(type.min, `less than ${type.min}`);
+      if (type.max !== undefined) int = int.max(type.max, `greater than ${type.max}`);
       schema = int;
       break;
     }
     case 'date':
       schema = z.iso.date();
       break;
+    case 'decimal': {
+      // a number or its text; landed as canonical text, never through a binary float
+      const t = type;
+      schema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
+        const text = typeof raw === 'number' ? (Number.isFinite(raw) ? String(raw) : '') : raw.trim();
+        const d = /e/i.test(text) ? undefined : parseDecimal(text, t);
+        if (d === undefined || 'reason' in d) {
+          ctx.addIssue({ code: 'custom', message: d ? d.reason : `not a decimal number: ${JSON.stringify(raw)}` });
+          return z.NEVER;
+        }
+        return d.text;
+      });
+      break;
+    }
+    case 'boolean':
+      schema = z.boolean();
+      break;
+    case 'enum': {
+      const lookup = enumLookup(type.values);
+      const allowed = type.values.map((x) => `"${x}"`).join(', ');
+      schema = z.string().transform((raw, ctx) => {
+        const v = lookup(raw.trim());
+        if (v === undefined) {
+          ctx.addIssue({ code: 'custom', message: `not one of ${allowed}: ${JSON.stringify(raw)}` });
+          return z.NEVER;
+        }
+        return v;
+      });
+      break;
+    }
     case 'timestamp':
       schema = z.string().transform((v, ctx) => {
         const normalised = normaliseTimestamp(v);
@@ -79,8 +136,11 @@ export interface JsonContract<Row, Ctx> {
   schema: z.ZodObject;
   /** The schema check of one record alone; on failure names the first failing field (`(record)` when it is not an object). */
   validate(raw: unknown): JsonRecordCheck<Row>;
-  /** Starts a file: its records are checked one at a time, in order. */
-  open(ctx: Ctx): JsonFile<Row>;
+  /**
+   * Starts a file: its records are checked one at a time, in order. Dates and timestamps must lie
+   * in `window`, relative to `anchor` (the requested date of a pull, described by `anchorMeans`).
+   */
+  open(ctx: Ctx, limits: { window: DateWindow; anchor: IsoDate; anchorMeans: string }): JsonFile<Row>;
 }
 
 interface NewField {
@@ -113,7 +173,9 @@ export function compileJsonContract<C extends ColumnSpecs<Ctx>, Ctx>(contract: S
   return {
     schema,
     validate,
-    open(ctx: Ctx): JsonFile<Row> {
+    open(ctx: Ctx, limits): JsonFile<Row> {
+      const bounds = specs.map((spec) => columnBounds(spec.type, limits.window, limits.anchor, limits.anchorMeans));
+      const bounded = bounds.flatMap((b, f) => (b ? [f] : []));
       let records = 0;
       let schemaValid = 0;
       const present = new Array<number>(fieldCount).fill(0); // non-null values
@@ -122,6 +184,9 @@ export function compileJsonContract<C extends ColumnSpecs<Ctx>, Ctx>(contract: S
       const observed = specs.map(() => new TypeTally());
       const examples = new Array<string | undefined>(fieldCount);
       const newFields = new Map<string, NewField>();
+      // fields beyond this many distinct new ones are only counted: a hostile page cannot grow the map
+      const MAX_NEW_FIELDS = 1_000;
+      let otherNewFields = 0;
       const keys = contract.duplicateKeys === 'reject' ? new UniqueKeys(contract.key) : undefined;
 
       const inspectKeys = (obj: Record<string, unknown>) => {
@@ -129,7 +194,8 @@ export function compileJsonContract<C extends ColumnSpecs<Ctx>, Ctx>(contract: S
           if (declared.has(k)) continue;
           const seen = newFields.get(k);
           if (seen) seen.count++;
-          else newFields.set(k, { count: 1, type: jsonTypeOf(obj[k]), example: exampleJson(obj[k]) });
+          else if (newFields.size < MAX_NEW_FIELDS) newFields.set(k, { count: 1, type: jsonTypeOf(obj[k]), example: exampleJson(obj[k]) });
+          else otherNewFields++;
         }
       };
 
@@ -170,6 +236,13 @@ export function compileJsonContract<C extends ColumnSpecs<Ctx>, Ctx>(contract: S
         }
         schemaValid++;
         const row = result.record;
+        for (const f of bounded) {
+          const v = (row as Record<string, unknown>)[names[f]!];
+          if (typeof v !== 'string') continue;
+          const sent = obj?.[names[f]!];
+          const outside = outsideBounds(v, bounds[f]!, typeof sent === 'string' ? sent : v);
+          if (outside !== undefined) return { ok: false, field: names[f]!, reason: outside };
+        }
         for (let r = 0; r < rules.length; r++) {
           const reason = rules[r]!.check(row, ctx);
           if (reason !== undefined) return { ok: false, field: rules[r]!.field, reason };
@@ -180,6 +253,13 @@ export function compileJsonContract<C extends ColumnSpecs<Ctx>, Ctx>(contract: S
 
       const drift = (): DriftFinding[] => {
         const findings: DriftFinding[] = [];
+        if (otherNewFields > 0) {
+          findings.push({
+            kind: 'new_column',
+            column: `(${otherNewFields} more)`,
+            detail: `${otherNewFields} more occurrences of fields that are not in the ${contract.source} contract, beyond the first ${MAX_NEW_FIELDS} distinct ones`,
+          });
+        }
         for (const [name, f] of newFields) {
           findings.push({
             kind: 'new_column',

@@ -1,13 +1,14 @@
 /**
  * What an uploaded (CSV) source is. A source declares its contract (`sources/contract.ts`) and
  * builds this from it with `csvUploadSource` (`sources/csvContract.ts`); adding a CSV source =
- * one contract file and one entry in `sources/registry.ts` (plus its bronze table in the
+ * one contract file and one entry in its domain's `uploadSources` (plus its bronze table in the
  * catalogue, and its models).
  */
 import type { SourceChecks } from '../quality/sourceChecks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
-import type { ColumnSpecs, DriftFinding, SourceContract } from './contract.js';
+import type { CsvEncoding } from '../ingest/csvRecords.js';
+import type { ColumnSpecs, DateWindow, DriftFinding, SourceContract } from './contract.js';
 
 /** A row that failed validation: the first field at fault and why. */
 export interface RowProblem {
@@ -18,11 +19,13 @@ export interface RowProblem {
 export interface FileContext {
   /** UTC date the file arrived (its landing blob's creation date). */
   arrivalDate: IsoDate;
+  /** Where dates and timestamps must lie (from the settings), relative to the arrival date. */
+  window: DateWindow;
 }
 
 export interface AcceptedRow {
   /** Values for the bronze table's data columns (canonical text), by column name. */
-  values: Record<string, string | number | null>;
+  values: Record<string, string | number | boolean | null>;
   /** The business date the row is about (drives which dates the transform rebuilds). */
   businessDate: IsoDate;
 }
@@ -57,6 +60,8 @@ export interface UploadSource {
   bronzeTable: TableDef;
   /** Freshness limits and the tests run after each load. */
   checks: SourceChecks;
+  /** How its files are encoded (UTF-8 unless the source declares otherwise). */
+  encoding: CsvEncoding;
   /** Starts reading a file, given its header names (trimmed, lower case). */
   openFile(header: readonly string[], file: FileContext): CsvFile;
 }

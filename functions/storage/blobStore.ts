@@ -8,6 +8,7 @@ import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../core/settings.js';
+import { MAX_LANDING_PATH_CHARS } from '../warehouse/catalog.js';
 
 export const CONTAINERS = {
   /** Uploads as users drop them; never modified by the pipeline. */
@@ -17,6 +18,14 @@ export const CONTAINERS = {
   /** Rejected rows and files, each with its reason. */
   quarantine: 'quarantine',
 } as const;
+
+/**
+ * The longest file path the warehouse records (`ops.file_ingests.landing_file`, the bronze
+ * `_source_file` columns), `landing/` included, in UTF-16 units as NVARCHAR counts: the longest
+ * landing path Azure allows (a blob name is at most 1,024 characters). Azurite allows longer
+ * names; such a path is refused at ingest.
+ */
+export const MAX_SOURCE_FILE_CHARS = MAX_LANDING_PATH_CHARS;
 
 export const QUEUES = {
   /** BlobCreated events for `landing` (Event Grid delivers them here; the local runner too). */

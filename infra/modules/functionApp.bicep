@@ -96,6 +96,13 @@ var appSettings = {
   USAGE_INGEST_SCHEDULE: '0 0 2 * * *'
   MONITOR_SCHEDULE: monitorSchedule
 
+  // limits on input (README, "Limits on input")
+  INGEST_EARLIEST_DATE: '2000-01-01'
+  INGEST_MAX_DAYS_AHEAD: '1'
+  INGEST_MAX_COLUMNS: '1000'
+  INGEST_MAX_RECORD_CHARS: '1048576'
+  INGEST_MAX_DRIFT_FINDINGS: '50'
+
   // business rules and the transform
   CHURN_INACTIVE_DAYS: '7'
   CHURN_CONTACT_WINDOW_DAYS: '30'

@@ -11,10 +11,12 @@ import type { FileContext } from '../uploadSource.js';
 export const crmCompanyDailyContract = defineContract<FileContext>()({
   source: 'crm_company_daily',
   columns: {
-    company_id: { type: text(100), description: 'the CRM id of the company' },
-    name: { type: text(400), description: 'company name' },
-    country: { type: text(100), nullable: true, description: 'country code or name; empty: unknown' },
-    industry_tag: { type: text(200), nullable: true, description: 'industry tag; empty: none' },
+    // text limits count characters (code points); the warehouse columns hold twice as many UTF-16 units
+    company_id: { type: text(50), description: 'the CRM id of the company' },
+    name: { type: text(200), description: 'company name' },
+    country: { type: text(50), nullable: true, description: 'country code or name; empty: unknown' },
+    industry_tag: { type: text(100), nullable: true, description: 'industry tag; empty: none' },
+    // a contact is in the past: not after the day after the file arrived, like the snapshot date
     last_contact_at: { type: timestamp, nullable: true, description: 'last CRM contact; empty: never contacted' },
     snapshot_date: {
       type: date,

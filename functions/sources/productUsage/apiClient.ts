@@ -21,7 +21,7 @@ import type { IsoDate } from '../../core/dates.js';
 import type { Log } from '../../core/log.js';
 import { silentLog } from '../../core/log.js';
 import { isUnresolvedKeyVaultReference, type Settings } from '../../core/settings.js';
-import type { DriftFinding } from '../contract.js';
+import { dateWindow, type DateWindow, type DriftFinding } from '../contract.js';
 import { checkPageEnvelope, MAX_PAGE_SIZE, openUsagePull, USAGE_API_PATH, USAGE_SOURCE, type UsageRecord } from './contract.js';
 
 export interface UsageClientOptions {
@@ -34,6 +34,8 @@ export interface UsageClientOptions {
   maxAttempts: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Where dates and timestamps in records must lie (INGEST_EARLIEST_DATE, INGEST_MAX_DAYS_AHEAD); default: those settings' defaults. */
+  window?: DateWindow;
   log?: Log;
   /** Cancels the whole pull (not retried). */
   signal?: AbortSignal;
@@ -62,6 +64,7 @@ export function usageClientOptionsFromSettings(settings: Settings, extra: Partia
     maxAttempts: settings.USAGE_API_MAX_ATTEMPTS,
     retryBaseMs: settings.USAGE_API_RETRY_BASE_MS,
     retryMaxMs: settings.USAGE_API_RETRY_MAX_MS,
+    window: dateWindow(settings),
     ...extra,
   };
 }
@@ -225,7 +228,7 @@ export async function fetchUsageDate(date: IsoDate, options: UsageClientOptions)
   for (let restarts = 0; ; restarts++) {
     const records: UsageRecord[] = [];
     const rejects: UsageReject[] = [];
-    const file = openUsagePull(date); // the contract's checks, duplicates and drift for this pass
+    const file = openUsagePull(date, options.window); // the contract's checks, duplicates and drift for this pass
     const cursorsRequested = new Set<string>();
     let cursor: string | null = null;
     let pages = 0;

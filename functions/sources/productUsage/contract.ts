@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { IsoDate } from '../../core/dates.js';
 import type { BronzeSource } from '../../domains/domain.js';
 import { bigint, BRONZE_LINEAGE, date as dateColumn, int, req, string } from '../../warehouse/catalog.js';
-import { date, defineContract, integer, text, type RowOf } from '../contract.js';
+import { date, DEFAULT_DATE_WINDOW, defineContract, integer, text, type DateWindow, type RowOf } from '../contract.js';
 import { compileJsonContract, type JsonFile, type JsonRecordCheck } from '../jsonContract.js';
 
 /** Source name: watermark key, bronze / quarantine folder, transform request source. */
@@ -22,8 +22,18 @@ export const USAGE_API_PATH = '/v1/usage';
 /** Largest `page_size` the API accepts. */
 export const MAX_PAGE_SIZE = 10_000;
 
-/** Largest value of the warehouse `int` column `active_users` (bronze.product_usage). */
-const MAX_INT32 = 2_147_483_647;
+/** The widest window gold sums `active_users` over: CHURN_INACTIVE_DAYS at its maximum. */
+export const WIDEST_USAGE_WINDOW_DAYS = 366;
+
+/**
+ * Most active users of one company on one day: 5 million (more people than work for any company
+ * in the world), so that a sum over the widest window still fits gold's INT columns
+ * (5,000,000 × 366 = 1.83e9 < 2³¹ − 1 = 2.147e9; `tests/sourceContracts.test.ts` checks it).
+ */
+export const MAX_ACTIVE_USERS = 5_000_000;
+
+/** Most events of one company on one day: any safe integer; 366 of them still fit a BIGINT sum (3.3e18 < 9.2e18). */
+export const MAX_EVENTS = Number.MAX_SAFE_INTEGER;
 
 /** What a record is checked against: the date that was requested. */
 export interface PullContext {
@@ -38,10 +48,10 @@ export interface PullContext {
 export const usageContract = defineContract<PullContext>()({
   source: USAGE_SOURCE,
   columns: {
-    company_id: { type: text(100), description: 'the company, as in the CRM' },
+    company_id: { type: text(50), description: 'the company, as in the CRM' },
     date: { type: date, description: 'the UTC activity date; must be the requested date' },
-    active_users: { type: integer({ min: 0, max: MAX_INT32 }), description: 'distinct active users that day (fits the warehouse int)' },
-    events: { type: integer({ min: 0 }), description: 'product events that day' },
+    active_users: { type: integer({ min: 0, max: MAX_ACTIVE_USERS }), description: 'distinct active users that day (sums over 366 days fit an INT)' },
+    events: { type: integer({ min: 0, max: MAX_EVENTS }), description: 'product events that day' },
   },
   key: ['company_id', 'date'],
   // A second record of a company for the date is a bad record; the first is kept.
@@ -116,9 +126,9 @@ export function validateUsageRecord(input: unknown): RecordCheck {
   return compiledUsage.validate(input);
 }
 
-/** Starts checking the records of one pulled date: schema, the date rule, duplicates, schema drift. */
-export function openUsagePull(requested: IsoDate): JsonFile<UsageRecord> {
-  return compiledUsage.open({ date: requested });
+/** Starts checking the records of one pulled date: schema, the date rule, the date window, duplicates, schema drift. */
+export function openUsagePull(requested: IsoDate, window: DateWindow = DEFAULT_DATE_WINDOW): JsonFile<UsageRecord> {
+  return compiledUsage.open({ date: requested }, { window, anchor: requested, anchorMeans: 'the requested date' });
 }
 
 /** Validates a page envelope; returns a readable problem or undefined. */
