@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays, dateRange, toIsoDate } from '../functions/core/dates.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { runUsageIngest } from '../functions/ingest/usageIngest.js';
-import { MAX_ACTIVE_USERS, MAX_EVENTS, WIDEST_USAGE_WINDOW_DAYS } from '../functions/sources/productUsage/contract.js';
+import { MAX_ACTIVE_USERS, MAX_EVENTS, WIDEST_USAGE_WINDOW_DAYS } from '../functions/domains/company_activity/sources/productUsage/contract.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runUsageIngest, usageBronzePath, usageQuarantinePath } from '../functions/ingest/usageIngest.js';
-import { MAX_ACTIVE_USERS } from '../functions/sources/productUsage/contract.js';
+import { MAX_ACTIVE_USERS } from '../functions/domains/company_activity/sources/productUsage/contract.js';
 import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
 import { jsonLines, readBlobText, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';

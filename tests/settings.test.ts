@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isUnresolvedKeyVaultReference, loadSettings, settingsSchema } from '../functions/core/settings.js';
-import { usageClientOptionsFromSettings } from '../functions/sources/productUsage/apiClient.js';
+import { usageClientOptionsFromSettings } from '../functions/domains/company_activity/sources/productUsage/apiClient.js';
 
 describe('settings', () => {
   it('are all documented in the README', () => {

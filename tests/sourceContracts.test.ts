@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boolean, date, decimal, DEFAULT_DATE_WINDOW, defineContract, inferTextType, MAX_INT32, oneOf, within, integer, isChangedType, text, timestamp, UniqueKeys } from '../functions/sources/contract.js';
-import { crmCompanyDaily } from '../functions/sources/crmCompanyDaily/contract.js';
+import { crmCompanyDaily } from '../functions/domains/company_activity/sources/crmCompanyDaily.js';
 import { csvUploadSource } from '../functions/sources/csvContract.js';
 import { compileJsonContract } from '../functions/sources/jsonContract.js';
-import { MAX_ACTIVE_USERS, MAX_EVENTS, openUsagePull, usageContract, usageRecordSchema, validateUsageRecord, WIDEST_USAGE_WINDOW_DAYS } from '../functions/sources/productUsage/contract.js';
+import { MAX_ACTIVE_USERS, MAX_EVENTS, openUsagePull, usageContract, usageRecordSchema, validateUsageRecord, WIDEST_USAGE_WINDOW_DAYS } from '../functions/domains/company_activity/sources/productUsage/contract.js';
 import { ALL_TABLES, BRONZE_SOURCES, tableNamed, UPLOAD_SOURCES } from '../functions/domains/registry.js';
 import type { FileContext } from '../functions/sources/uploadSource.js';
 import { loadSettings } from '../functions/core/settings.js';

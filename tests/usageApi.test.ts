@@ -8,8 +8,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dateRange } from '../functions/core/dates.js';
 import { companyProfile, startUsageApiServer, usageFor, usageRecordsFor, type FailureMode, type UsageApiServer } from '../functions/local/usageApiServer.js';
-import { fetchUsageDate, parseRetryAfter, retryDelayMs, UsageApiError, type UsageClientOptions } from '../functions/sources/productUsage/apiClient.js';
-import { validateUsageRecord } from '../functions/sources/productUsage/contract.js';
+import { fetchUsageDate, parseRetryAfter, retryDelayMs, UsageApiError, type UsageClientOptions } from '../functions/domains/company_activity/sources/productUsage/apiClient.js';
+import { validateUsageRecord } from '../functions/domains/company_activity/sources/productUsage/contract.js';
 
 const SEED = 7;
 const COMPANIES = 120;

@@ -19,8 +19,8 @@ import { errorText, Run } from '../ops/runs.js';
 import { replaceSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
 import { capDrift, jsonText, type DriftFinding } from '../sources/contract.js';
 import { advanceWatermark, readWatermark } from '../ops/watermarks.js';
-import { fetchUsageDate, usageClientOptionsFromSettings, type UsageClientOptions, type UsageDatePull, type UsageReject } from '../sources/productUsage/apiClient.js';
-import { USAGE_SOURCE, type UsageRecord } from '../sources/productUsage/contract.js';
+import { fetchUsageDate, usageClientOptionsFromSettings, type UsageClientOptions, type UsageDatePull, type UsageReject } from '../domains/company_activity/sources/productUsage/apiClient.js';
+import { USAGE_SOURCE, type UsageRecord } from '../domains/company_activity/sources/productUsage/contract.js';
 import { bronzeLineage, CONTAINERS, container, uploadStreamAtomically } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
 

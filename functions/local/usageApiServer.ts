@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addDays, isIsoDate, type IsoDate } from '../core/dates.js';
-import { MAX_PAGE_SIZE, USAGE_API_PATH } from '../sources/productUsage/contract.js';
+import { MAX_PAGE_SIZE, USAGE_API_PATH } from '../domains/company_activity/sources/productUsage/contract.js';
 
 // ---- deterministic data ---------------------------------------------------------------------
 

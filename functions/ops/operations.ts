@@ -13,7 +13,7 @@ import { addDays, daysBetween, isIsoDate, toIsoDate, type IsoDate } from '../cor
 import { runUsageIngest } from '../ingest/usageIngest.js';
 import { sourceFreshness } from '../quality/freshness.js';
 import { BRONZE_SOURCES } from '../domains/registry.js';
-import { USAGE_SOURCE } from '../sources/productUsage/contract.js';
+import { USAGE_SOURCE } from '../domains/company_activity/sources/productUsage/contract.js';
 import type { Readable } from 'node:stream';
 import { container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { lookbackDays } from '../domains/company_activity/windows.js';

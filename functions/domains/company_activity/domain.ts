@@ -3,8 +3,8 @@
  * usage API) → `gold.fact_company_activity_daily`, one row per company per calendar day with the
  * CRM attributes known that day, rolling 7-day sums and a churn-risk flag.
  */
-import { crmCompanyDaily } from '../../sources/crmCompanyDaily/contract.js';
-import { usageBronzeSource } from '../../sources/productUsage/contract.js';
+import { crmCompanyDaily } from './sources/crmCompanyDaily.js';
+import { usageBronzeSource } from './sources/productUsage/contract.js';
 import { defineDomain } from '../domain.js';
 import { date, req } from '../../warehouse/catalog.js';
 import { dimCalendar, dimCompany, factCompanyActivityDaily, factCompanyUsageDaily } from './models.js';

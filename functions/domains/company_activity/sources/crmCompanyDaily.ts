@@ -3,10 +3,10 @@
  * as the CRM saw it on `snapshot_date` (or, when the column is absent, on the day the file arrived).
  * Everything the pipeline checks about these files is declared here.
  */
-import { test } from '../../quality/dataTests.js';
-import { date, defineContract, text, timestamp } from '../contract.js';
-import { csvUploadSource } from '../csvContract.js';
-import type { FileContext } from '../uploadSource.js';
+import { test } from '../../../quality/dataTests.js';
+import { date, defineContract, text, timestamp } from '../../../sources/contract.js';
+import { csvUploadSource } from '../../../sources/csvContract.js';
+import type { FileContext } from '../../../sources/uploadSource.js';
 
 export const crmCompanyDailyContract = defineContract<FileContext>()({
   source: 'crm_company_daily',

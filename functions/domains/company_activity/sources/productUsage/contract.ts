@@ -4,14 +4,14 @@
  * server (functions/local/usageApiServer.ts), the client and the tests all build on this file;
  * docs/usage-api.md describes the same contract in prose.
  */
-import { test } from '../../quality/dataTests.js';
-import type { SourceChecks } from '../../quality/sourceChecks.js';
+import { test } from '../../../../quality/dataTests.js';
+import type { SourceChecks } from '../../../../quality/sourceChecks.js';
 import { z } from 'zod';
-import type { IsoDate } from '../../core/dates.js';
-import type { BronzeSource } from '../../domains/domain.js';
-import { bigint, BRONZE_LINEAGE, date as dateColumn, int, req, string } from '../../warehouse/catalog.js';
-import { date, DEFAULT_DATE_WINDOW, defineContract, integer, text, type DateWindow, type RowOf } from '../contract.js';
-import { compileJsonContract, type JsonFile, type JsonRecordCheck } from '../jsonContract.js';
+import type { IsoDate } from '../../../../core/dates.js';
+import type { BronzeSource } from '../../../domain.js';
+import { bigint, BRONZE_LINEAGE, date as dateColumn, int, req, string } from '../../../../warehouse/catalog.js';
+import { date, DEFAULT_DATE_WINDOW, defineContract, integer, text, type DateWindow, type RowOf } from '../../../../sources/contract.js';
+import { compileJsonContract, type JsonFile, type JsonRecordCheck } from '../../../../sources/jsonContract.js';
 
 /** Source name: watermark key, bronze / quarantine folder, transform request source. */
 export const USAGE_SOURCE = 'product_usage';

@@ -17,11 +17,11 @@
  *   records read so far are dropped, so nothing is emitted twice. A date is restarted at most
  *   `maxAttempts - 1` times.
  */
-import type { IsoDate } from '../../core/dates.js';
-import type { Log } from '../../core/log.js';
-import { silentLog } from '../../core/log.js';
-import { isUnresolvedKeyVaultReference, type Settings } from '../../core/settings.js';
-import { dateWindow, type DateWindow, type DriftFinding } from '../contract.js';
+import type { IsoDate } from '../../../../core/dates.js';
+import type { Log } from '../../../../core/log.js';
+import { silentLog } from '../../../../core/log.js';
+import { isUnresolvedKeyVaultReference, type Settings } from '../../../../core/settings.js';
+import { dateWindow, type DateWindow, type DriftFinding } from '../../../../sources/contract.js';
 import { checkPageEnvelope, MAX_PAGE_SIZE, openUsagePull, USAGE_API_PATH, USAGE_SOURCE, type UsageRecord } from './contract.js';
 
 export interface UsageClientOptions {
