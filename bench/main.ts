@@ -9,6 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT = 'company_activity';
+/** Short names people type. */
+const ALIASES: Record<string, string> = { companies: 'company_activity', crm: 'crm_warehouse', customers: 'customer_analytics' };
 
 function splitDomain(argv: string[]): { domain: string; rest: string[] } {
   const rest: string[] = [];
@@ -19,7 +21,7 @@ function splitDomain(argv: string[]): { domain: string; rest: string[] } {
     else if (arg.startsWith('--domain=')) domain = arg.slice('--domain='.length);
     else rest.push(arg);
   }
-  return { domain, rest };
+  return { domain: ALIASES[domain] ?? domain, rest };
 }
 
 async function main(): Promise<void> {
