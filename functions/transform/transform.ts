@@ -19,6 +19,7 @@ import { recordTestResults, type TestSummary } from '../quality/recordResults.js
 import { parameterNames } from '../warehouse/sqlText.js';
 import type { SqlParams, SqlValue } from '../warehouse/warehouse.js';
 import { SelectionError, type ModelGraph } from './graph.js';
+import { explainModelError } from './diagnose.js';
 import { listNewBronzeFiles, loadNewBronzeFiles } from './load.js';
 import { insertsRows, modelTests, renderModelSql, type ModelDef } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
@@ -295,33 +296,6 @@ class ModelBuildError extends Error {
   constructor(cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
-}
-
-/** What a failing model's error says: the model, its SQL file, and the bronze files this run loaded into its sources. */
-async function explainModelError(ctx: PipelineContext, run: Run, graph: ModelGraph, model: ModelDef, err: unknown): Promise<Error> {
-  const where = model.kind === 'sql' ? ` (sql/${model.file})` : '';
-  const message = err instanceof Error ? err.message : String(err);
-  const sources = [...graph.ancestors(model.name)].filter((n) => graph.node(n).kind === 'source');
-  const names = sources.map((s) => {
-    const n = graph.node(s);
-    return n.kind === 'source' ? n.source.name : s;
-  });
-  // the files this run loaded are the first suspects of a failure caused by data
-  const params: SqlParams = { run_id: run.runId };
-  const inList = names.map((n, i) => ((params[`s${i}`] = n), `@s${i}`)).join(', ');
-  const loaded = names.length
-    ? await ctx.warehouse
-        .query<{ bronze_file: string; row_count: number }>(`SELECT bronze_file, row_count FROM ops.loaded_files WHERE run_id = @run_id AND source IN (${inList}) ORDER BY bronze_file`, params)
-        .catch(() => [])
-    : [];
-  const suspects = loaded.length
-    ? ` Files loaded by this run into its sources (${names.join(', ')}): ${loaded
-        .slice(0, 5)
-        .map((f) => `${f.bronze_file} (${f.row_count} rows)`)
-        .join(', ')}${loaded.length > 5 ? `, and ${loaded.length - 5} more` : ''}. ` +
-      'If one holds data the model cannot take, isolate it (npm run ops -- quarantine --file <file> --reason "…", or POST /api/ops/quarantine) and the next run carries on without it.'
-    : '';
-  return new Error(`${model.name}${where}: ${message}.${suspects}`, { cause: err });
 }
 
 /**
