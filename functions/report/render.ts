@@ -133,7 +133,8 @@ function failedHtml(p: FailedPage): Html {
 }
 
 function css(pageIds: string[]): string {
-  // the current tab's link is marked by the same :target rule that shows its page
+  // the current tab's link is marked by the same :target rule that shows its page. Rules with
+  // :has() stand alone: a browser without it drops only them (tabs still work, unmarked).
   const active = pageIds.map((id) => `body:has(#${id}:target) nav a[href="#${id}"]`);
   // no tab chosen yet: the first page shows, so its tab is the current one
   if (pageIds[0]) active.push(`body:not(:has(section.page:target)) nav a[href="#${pageIds[0]}"]`);
@@ -150,7 +151,8 @@ nav.tabs a:hover{text-decoration:underline}
 ${active.length ? `${active.join(',\n')}{color:var(--text);font-weight:600;border-bottom:1px solid #fff}` : ''}
 main{padding:8px 24px 48px;max-width:1320px}
 section.page{display:none}
-section.page:target,main:not(:has(section.page:target)) section.page:first-of-type{display:block}
+section.page:target{display:block}
+main:not(:has(section.page:target)) section.page:first-of-type{display:block}
 h2{font-size:1.3rem;margin:16px 0 0}
 h3{font-size:1.05rem;margin:0 0 8px}
 .asof{color:var(--muted);margin:2px 0 12px}
