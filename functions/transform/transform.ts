@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { PipelineContext } from '../core/context.js';
 import { unionRange, type DateRange } from '../core/dates.js';
 import { MODEL_GRAPH } from '../domains/registry.js';
-import { Run } from '../ops/runs.js';
+import { errorText, Run } from '../ops/runs.js';
 import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTestResult, type TestScope } from '../quality/dataTests.js';
 import { recordTestResults, type TestSummary } from '../quality/recordResults.js';
 import { parameterNames } from '../warehouse/sqlText.js';
@@ -199,6 +199,7 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
     const detail = { files: newFiles.length, changes: pass.changes, models: pass.models, tests: pass.tests, ...failureDetail(pass) };
     if (pass.failed.length === 0) {
       await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut, detail });
+      await writeReport(ctx, run);
       return pass;
     }
     const error = describeFailures(pass);
@@ -210,6 +211,24 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
   } catch (err) {
     if (!(err instanceof TransformFailure)) await run.finish('failed', {}, err).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * After a successful run, the HTML report of what it published goes to the `reports` container
+ * (`GET /api/report` serves it), recorded as the run's step `report`. The data is published
+ * whatever happens here: a failure is logged and recorded on the step, never fails the run.
+ */
+async function writeReport(ctx: PipelineContext, run: Run): Promise<void> {
+  const started = new Date();
+  try {
+    const { publishReport } = await import('../report/publish.js'); // the charting library loads only here
+    const { blob, report } = await publishReport(ctx, run.runId);
+    const failedPages = report.failed.map((p) => `${p.title}: ${p.error}`);
+    const detail = { blob, bytes: report.bytes, ms: report.ms, pages: report.pages.map((p) => p.id), withoutData: report.withoutData.map((p) => p.id), failedPages };
+    await run.recordStep('report', failedPages.length ? 'failed' : 'succeeded', started, { rowsOut: report.pages.length, detail }, failedPages.length ? `report written, but pages failed: ${failedPages.join('; ')}` : null);
+  } catch (err) {
+    await run.recordStep('report', 'failed', started, {}, `the report could not be written: ${errorText(err)}`).catch(() => undefined);
   }
 }
 
