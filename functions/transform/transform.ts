@@ -204,6 +204,8 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
     }
     const error = describeFailures(pass);
     await run.finish('failed', { rowsIn: rowsLoaded, rowsOut, detail }, error);
+    // what did publish is reported too, and its Pipeline health page shows the failure
+    if (pass.models.length > 0) await writeReport(ctx, run);
     // A failure other than a data test (SQL, a value the SQL cannot hold, a lost connection) is
     // thrown, so the message is retried; data test failures are an answer (see `blocked`).
     if (pass.failed.some((f) => f.failedTests.length === 0)) throw new TransformFailure(error, pass);
@@ -215,8 +217,9 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
 }
 
 /**
- * After a successful run, the HTML report of what it published goes to the `reports` container
- * (`GET /api/report` serves it), recorded as the run's step `report`. The data is published
+ * After a run that published models (all of them, or those independent of a failure), the HTML
+ * report goes to the `reports` container (`GET /api/report` serves it), recorded as the run's step
+ * `report`. The data is published
  * whatever happens here: a failure is logged and recorded on the step, never fails the run.
  */
 async function writeReport(ctx: PipelineContext, run: Run): Promise<void> {
