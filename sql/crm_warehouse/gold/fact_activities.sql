@@ -8,25 +8,11 @@
 
 DELETE FROM gold.fact_activities
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR activity_id IN (SELECT s.activity_id FROM silver.stg_crm_activities s WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
    OR activity_id IN (
-        SELECT s.activity_id FROM silver.stg_crm_activities s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-        WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR activity_id IN (
-        SELECT s.activity_id FROM silver.stg_crm_activities s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-        WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
-
-WITH
-touched AS (
-    SELECT s.activity_id FROM silver.stg_crm_activities s
-    WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.activity_id FROM silver.stg_crm_activities s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-    WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.activity_id FROM silver.stg_crm_activities s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-    WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-)
+        SELECT s.activity_id FROM silver.stg_crm_activities s
+        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 INSERT INTO gold.fact_activities (
     activity_id, activity_type, account_key, contact_key, account_id, contact_id, deal_id, owner,
@@ -52,10 +38,13 @@ SELECT
     {{ date_key(CAST(s.completed_at AS DATE)) }} AS completed_date_key,
     s.updated_date
 FROM silver.stg_crm_activities s
-JOIN touched t ON t.activity_id = s.activity_id
 LEFT JOIN gold.dim_accounts a ON a.account_id = s.account_id
 LEFT JOIN gold.dim_contacts c ON c.contact_id = s.contact_id
-CROSS JOIN silver.crm_as_of x;
+CROSS JOIN silver.crm_as_of x
+-- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+   OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+   OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
 
 UPDATE gold.fact_activities
 SET is_overdue = CASE WHEN due_at < (SELECT as_of_at FROM silver.crm_as_of) THEN 1 ELSE 0 END

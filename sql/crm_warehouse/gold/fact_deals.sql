@@ -10,24 +10,19 @@
 
 DELETE FROM gold.fact_deals
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR deal_id IN (SELECT s.deal_id FROM silver.stg_crm_deals s WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
    OR deal_id IN (
-        SELECT s.deal_id FROM silver.stg_crm_deals s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-        WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR deal_id IN (
-        SELECT s.deal_id FROM silver.stg_crm_deals s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-        WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
+        SELECT s.deal_id FROM silver.stg_crm_deals s
+        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 WITH
 touched AS (
-    SELECT s.deal_id FROM silver.stg_crm_deals s
+    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    SELECT DISTINCT s.deal_id FROM silver.stg_crm_deals s
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.deal_id FROM silver.stg_crm_deals s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-    WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.deal_id FROM silver.stg_crm_deals s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-    WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
 history AS (
@@ -68,11 +63,14 @@ SELECT
     {{ date_key(CAST(d.closed_at AS DATE)) }} AS closed_date_key,
     d.updated_date
 FROM silver.stg_crm_deals d
-JOIN touched t ON t.deal_id = d.deal_id
 LEFT JOIN gold.dim_accounts a ON a.account_id = d.account_id
 LEFT JOIN gold.dim_contacts c ON c.contact_id = d.contact_id
 LEFT JOIN history h ON h.deal_id = d.deal_id
-CROSS JOIN silver.crm_as_of x;
+CROSS JOIN silver.crm_as_of x
+-- changed in the range, or a parent changed then
+WHERE d.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+   OR d.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+   OR d.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
 
 UPDATE gold.fact_deals
 SET days_open = {{ days_between(created_at, (SELECT as_of_date FROM silver.crm_as_of)) }},

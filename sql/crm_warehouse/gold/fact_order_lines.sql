@@ -13,30 +13,21 @@
 
 DELETE FROM gold.fact_order_lines
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR order_id IN (SELECT s.order_id FROM silver.stg_crm_order_lines s WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
    OR order_id IN (
-        SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-        WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR order_id IN (
-        SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-        WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR order_id IN (
-        SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_products p ON p.product_id = s.product_id
-        WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
+        SELECT s.order_id FROM silver.stg_crm_order_lines s
+        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.product_id IN (SELECT p.product_id FROM silver.stg_crm_products p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 WITH
 touched AS (
-    SELECT s.order_id FROM silver.stg_crm_order_lines s
+    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    SELECT DISTINCT s.order_id FROM silver.stg_crm_order_lines s
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-    WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-    WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.order_id FROM silver.stg_crm_order_lines s JOIN silver.stg_crm_products p ON p.product_id = s.product_id
-    WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+       OR s.product_id IN (SELECT p.product_id FROM silver.stg_crm_products p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
 costed AS (

@@ -13,26 +13,13 @@
 
 DELETE FROM gold.fact_tickets
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR ticket_id IN (SELECT s.ticket_id FROM silver.stg_crm_tickets s WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
    OR ticket_id IN (
-        SELECT s.ticket_id FROM silver.stg_crm_tickets s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-        WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR ticket_id IN (
-        SELECT s.ticket_id FROM silver.stg_crm_tickets s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-        WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
+        SELECT s.ticket_id FROM silver.stg_crm_tickets s
+        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 WITH
-touched AS (
-    SELECT s.ticket_id FROM silver.stg_crm_tickets s
-    WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.ticket_id FROM silver.stg_crm_tickets s JOIN silver.stg_crm_accounts a ON a.account_id = s.account_id
-    WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    UNION
-    SELECT s.ticket_id FROM silver.stg_crm_tickets s JOIN silver.stg_crm_contacts c ON c.contact_id = s.contact_id
-    WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-),
-
 targeted AS (
     SELECT
         s.*,
@@ -46,8 +33,11 @@ targeted AS (
         END AS resolution_target_hours,
         {{ hours_between(s.created_at, x.as_of_at) }} AS hours_open_at_as_of
     FROM silver.stg_crm_tickets s
-    JOIN touched t ON t.ticket_id = s.ticket_id
     CROSS JOIN silver.crm_as_of x
+    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
 measured AS (
