@@ -5,7 +5,10 @@
  * Reference: docs/crm-warehouse.md.
  */
 import { defineDomain } from '../domain.js';
+import { crmHeadlines } from './headlines.js';
 import { CRM_MODELS } from './models.js';
+import { crmSample } from './sample.js';
+import { CRM_VIEWS } from './views.js';
 import { crmAccounts, crmActivities, crmContacts, crmDeals, crmOrderLines, crmProducts, crmTickets } from './sources/index.js';
 
 export const crmWarehouse = defineDomain({
@@ -14,6 +17,7 @@ export const crmWarehouse = defineDomain({
   description: 'Seven CRM exports → staging, Type 1 dimensions, facts with deal stage history, and metrics for Power BI.',
   uploadSources: [crmAccounts, crmContacts, crmProducts, crmDeals, crmActivities, crmTickets, crmOrderLines],
   models: CRM_MODELS,
+  views: CRM_VIEWS,
   values: (settings) => {
     const response = settings.CRM_SLA_FIRST_RESPONSE_HOURS;
     const resolution = settings.CRM_SLA_RESOLUTION_HOURS;
@@ -30,4 +34,6 @@ export const crmWarehouse = defineDomain({
       },
     };
   },
+  headlines: (session) => crmHeadlines(session),
+  sample: (options) => crmSample(options),
 });
