@@ -4,8 +4,9 @@
 --   days_open         calendar days from creation to closing, or to the as-of date while open
 --   sales_cycle_days  calendar days from creation to closing; NULL while open
 --   stage_changes     stage periods in its history, less one
--- Refresh: by change date: the deals staging changed in @date_from..@date_to, and the deals of
--- accounts and contacts that changed then (a parent that arrives late gets its key), are rebuilt;
+-- Refresh: by change date: the deals staging changed in @date_from..@date_to, the deals with any
+-- version written then (a late version changes the history), and the deals of accounts and
+-- contacts that changed then (a parent that arrives late gets its key), are rebuilt;
 -- then days_open and is_overdue of every open deal are brought up to the as-of date.
 
 DELETE FROM gold.fact_deals
@@ -14,7 +15,8 @@ WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
         SELECT s.deal_id FROM silver.stg_crm_deals s
         WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
            OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
+           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+           OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~')));
 
 WITH
 touched AS (
@@ -23,6 +25,8 @@ touched AS (
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
        OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
        OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+       -- a late version changes the stage history (and so stage_changes) without changing the latest one
+       OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'))
 ),
 
 history AS (
@@ -70,7 +74,8 @@ CROSS JOIN silver.crm_as_of x
 -- changed in the range, or a parent changed then
 WHERE d.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR d.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR d.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
+   OR d.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
+   OR d.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'));
 
 UPDATE gold.fact_deals
 SET days_open = {{ days_between(created_at, (SELECT as_of_date FROM silver.crm_as_of)) }},
