@@ -18,7 +18,7 @@
  * A missed target does not fail the benchmark; a failed run or rows that do not reconcile do.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -60,6 +60,17 @@ class MemorySampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.sample();
+  }
+}
+
+/** CPU time (ms) every process of the machine has used so far (Linux /proc/stat), to tell contention apart. */
+async function machineBusyMs(): Promise<number | undefined> {
+  try {
+    const ticks = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait, 100 ticks a second
+    return ticks.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0) * 10;
+  } catch {
+    return undefined;
   }
 }
 
@@ -160,13 +171,20 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   console.log(`  state ${dir}${args.keep ? ' (kept)' : ''}; node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
   const host = await LocalHost.start({ dir, log, env: { DUCKDB_PATH: path.join(dir, 'warehouse.duckdb') } });
-  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; othersMs: number | undefined }> => {
     console.log(`▶ ${label} …`);
     await profiler?.start();
+    const busy0 = await machineBusyMs();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const value = await fn();
     const ms = performance.now() - t0;
-    console.log(`✓ ${label}: ${secs(ms)} s (RSS peak so far ${mb(memory.peak)})`);
+    const cpu = process.cpuUsage(cpu0);
+    const busy1 = await machineBusyMs();
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    // everything else the machine ran meanwhile (Azurite included: it serves this benchmark)
+    const othersMs = busy0 === undefined || busy1 === undefined ? undefined : Math.max(0, busy1 - busy0 - cpuMs);
+    console.log(`✓ ${label}: ${secs(ms)} s (CPU: this process ${secs(cpuMs)} s${othersMs === undefined ? '' : `, other processes ${secs(othersMs)} s`}; RSS peak so far ${mb(memory.peak)})`);
     if (profiler) {
       const { profile, file } = await profiler.stop(label);
       const summary = summariseProfile(profile, ROOT);
@@ -174,7 +192,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       console.log(`  profile ${path.relative(process.cwd(), file)}: ${summary.byModule.map(([m, x]) => `${m} ${pct(x)}`).join(', ')}`);
       for (const [f, x] of summary.byFunction) console.log(`    ${pct(x).padStart(4)} ${secs(x).padStart(6)} s  ${f}`);
     }
-    return { value, ms };
+    return { value, ms, cpuMs, othersMs };
   };
 
   try {
@@ -248,6 +266,13 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     for (const [i, r] of rows.entries()) {
       console.log('  ' + r.map((c, j) => (j >= 1 && j <= 3 ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  '));
       if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+    }
+
+    const stages = [ingest, build, dayRun];
+    const others = stages.reduce<number | undefined>((a, t) => (a === undefined || t.othersMs === undefined ? undefined : a + t.othersMs), 0);
+    if (others !== undefined) {
+      const capacity = stages.reduce((a, t) => a + t.ms, 0) * os.cpus().length;
+      console.log(`  Other processes (Azurite and whatever else runs here) used ${secs(others)} s of CPU during stages 1–3, ${((100 * others) / capacity).toFixed(0)}% of the ${os.cpus().length} cores.`);
     }
 
     console.log('\nWhere the time went');

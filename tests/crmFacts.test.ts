@@ -120,6 +120,27 @@ describe.each(ENGINES)('CRM facts on $name', (engine) => {
     ]);
   });
 
+  it('key a ticket, an activity and a deal to the unknown account until it arrives, then to it', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-03-01T06:00:00Z' });
+    await uploadCrm(ctx, storage, 'crm_accounts', 'a.csv', [{ account_id: 'A1' }]);
+    await uploadCrm(ctx, storage, 'crm_tickets', 't.csv', [{ ticket_id: 'T1', account_id: 'A7', contact_id: '' }]);
+    await uploadCrm(ctx, storage, 'crm_activities', 'x.csv', [{ activity_id: 'X1', account_id: 'A7', contact_id: '' }]);
+    await uploadCrm(ctx, storage, 'crm_deals', 'd.csv', [{ deal_id: 'D1', account_id: 'A7', contact_id: '' }]);
+    await runTransform(ctx);
+    const keys = async () => [
+      ...(await rowsOf(wh, 'gold.fact_tickets', ['account_key', 'contact_key'], 'ticket_id')),
+      ...(await rowsOf(wh, 'gold.fact_activities', ['account_key', 'contact_key'], 'activity_id')),
+      ...(await rowsOf(wh, 'gold.fact_deals', ['account_key', 'contact_key'], 'deal_id')),
+    ];
+    expect(await keys()).toEqual(Array(3).fill({ account_key: -1, contact_key: -1 }));
+
+    // A7 arrives in a later file (A1 has key 1, A7 gets 2); the rows themselves are not in the export
+    ctx.setNow('2024-03-01T07:00:00Z');
+    await uploadCrm(ctx, storage, 'crm_accounts', 'a-late.csv', [{ account_id: 'A7', updated_at: '2024-01-05T09:00:00Z' }]);
+    await runTransform(ctx);
+    expect(await keys()).toEqual(Array(3).fill({ account_key: 2, contact_key: -1 }));
+  });
+
   it('key an order line to the unknown product until the product arrives a file later, then cost it', async () => {
     const ctx = testContext({ storage, warehouse: wh, now: '2024-03-01T06:00:00Z' });
     await uploadCrm(ctx, storage, 'crm_accounts', 'a.csv', [{ account_id: 'A1' }]);

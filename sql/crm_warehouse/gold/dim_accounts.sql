@@ -3,9 +3,13 @@
 -- point to when they name no account, or one not received (yet).
 --   account_category  by employees: Enterprise (1,000 or more), Mid-market (100–999), Small business (under 100), Unknown
 --   revenue_segment   by annual revenue: High (100 M or more), Medium (10 M – 100 M), Low (under 10 M), Unknown
--- Refresh: full (a few tens of thousands of rows).
+-- Refresh: by change date: the accounts staging changed in @date_from..@date_to (and the unknown
+-- member, always written again).
 
-DELETE FROM gold.dim_accounts;
+DELETE FROM gold.dim_accounts
+WHERE account_key = -1
+   OR updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+   OR account_id IN (SELECT a.account_id FROM silver.stg_crm_accounts a WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
 
 WITH
 accounts AS (
@@ -32,18 +36,20 @@ accounts AS (
         END AS revenue_segment,
         a.owner,
         a.created_at,
-        a.updated_at
+        a.updated_at,
+        a.updated_date
     FROM silver.stg_crm_accounts a
     JOIN silver.crm_account_keys k ON k.account_id = a.account_id
+    WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
 )
 
 INSERT INTO gold.dim_accounts (
     account_key, account_id, account_name, industry, country, employee_count, annual_revenue,
-    account_type, account_category, revenue_segment, owner, created_at, updated_at
+    account_type, account_category, revenue_segment, owner, created_at, updated_at, updated_date
 )
 SELECT
     account_key, account_id, account_name, industry, country, employee_count, annual_revenue,
-    account_type, account_category, revenue_segment, owner, created_at, updated_at
+    account_type, account_category, revenue_segment, owner, created_at, updated_at, updated_date
 FROM accounts
 UNION ALL
-SELECT -1, NULL, 'Unknown account', 'Unknown', 'Unknown', NULL, NULL, 'unknown', 'Unknown', 'Unknown', NULL, NULL, NULL;
+SELECT -1, NULL, 'Unknown account', 'Unknown', 'Unknown', NULL, NULL, 'unknown', 'Unknown', 'Unknown', NULL, NULL, NULL, NULL;

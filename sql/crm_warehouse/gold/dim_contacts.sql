@@ -8,9 +8,17 @@
 --     Manager                 manager, supervisor, lead
 --     Individual contributor  any other title
 --     Unknown                 no title
--- Refresh: full.
+-- Refresh: by change date: the contacts staging changed in @date_from..@date_to, and the contacts
+-- of accounts that changed then (their account name; an account that arrives late gets its key),
+-- and the unknown member, always written again.
 
-DELETE FROM gold.dim_contacts;
+DELETE FROM gold.dim_contacts
+WHERE contact_key = -1
+   OR updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+   OR contact_id IN (
+        SELECT c.contact_id FROM silver.stg_crm_contacts c
+        WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+           OR c.account_id IN (SELECT a.account_id FROM silver.stg_crm_accounts a WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 WITH
 titled AS (
@@ -20,6 +28,8 @@ titled AS (
         -- ('Director' holds the letters of 'cto')
         CONCAT(' ', LOWER(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(c.job_title, ',', ' '), '/', ' '), '-', ' '), '&', ' '), '.', ' '), '(', ' ')), ' ') AS t
     FROM silver.stg_crm_contacts c
+    WHERE c.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+       OR c.account_id IN (SELECT a.account_id FROM silver.stg_crm_accounts a WHERE a.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
 contacts AS (
@@ -47,7 +57,8 @@ contacts AS (
         COALESCE(c.gender, 'Unknown') AS gender,
         COALESCE(c.income_segment, 'Unknown') AS income_segment,
         c.created_at,
-        c.updated_at
+        c.updated_at,
+        c.updated_date
     FROM titled c
     JOIN silver.crm_contact_keys k ON k.contact_id = c.contact_id
     LEFT JOIN silver.stg_crm_accounts a ON a.account_id = c.account_id
@@ -56,11 +67,11 @@ contacts AS (
 
 INSERT INTO gold.dim_contacts (
     contact_key, contact_id, account_key, account_id, account_name, first_name, last_name, full_name,
-    email, job_title, seniority_level, gender, income_segment, created_at, updated_at
+    email, job_title, seniority_level, gender, income_segment, created_at, updated_at, updated_date
 )
 SELECT
     contact_key, contact_id, account_key, account_id, account_name, first_name, last_name, full_name,
-    email, job_title, seniority_level, gender, income_segment, created_at, updated_at
+    email, job_title, seniority_level, gender, income_segment, created_at, updated_at, updated_date
 FROM contacts
 UNION ALL
-SELECT -1, NULL, -1, NULL, 'Unknown account', NULL, NULL, 'Unknown contact', NULL, NULL, 'Unknown', 'Unknown', 'Unknown', NULL, NULL;
+SELECT -1, NULL, -1, NULL, 'Unknown account', NULL, NULL, 'Unknown contact', NULL, NULL, 'Unknown', 'Unknown', 'Unknown', NULL, NULL, NULL;

@@ -1,7 +1,9 @@
 -- gold.fact_deal_stage_history: the stages of every deal as SCD type 2, one row per stage period:
 -- valid_from inclusive, valid_to exclusive (9999-12-31 for the current period), is_current,
--- days_in_stage (calendar days; NULL for the current period, which has not ended), and the
--- movement into it: Initial (the first), Forward (to a later stage), Backward (to an earlier one).
+-- days_in_stage (calendar days; NULL for the current period, which has not ended), the movement
+-- into it: Initial (the first), Forward (to a later stage), Backward (to an earlier one), and for
+-- the funnel (gold.mtr_sales_pipeline) is_first_in_stage and reaches_later_stage (a later period
+-- of a later stage, closed_lost aside).
 -- Stage order: prospecting 1, qualification 2, proposal 3, negotiation 4, closed_won and
 -- closed_lost 5 (a move between the two closed stages counts as Forward).
 -- Built from every version of the deal ever received (bronze keeps them all), ordered by
@@ -73,13 +75,19 @@ periods AS (
 moves AS (
     SELECT
         p.*,
-        LAG(p.stage_order) OVER (PARTITION BY p.deal_id ORDER BY p.period_number) AS previous_order
+        LAG(p.stage_order) OVER (PARTITION BY p.deal_id ORDER BY p.period_number) AS previous_order,
+        -- for the funnel: the deal's first period in this stage, and the furthest stage it reached
+        -- afterwards other than closed_lost
+        ROW_NUMBER() OVER (PARTITION BY p.deal_id, p.stage ORDER BY p.period_number) AS entry_number,
+        MAX(CASE WHEN p.stage <> 'closed_lost' THEN p.stage_order END) OVER (
+            PARTITION BY p.deal_id ORDER BY p.period_number ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+        ) AS furthest_later_order
     FROM periods p
 )
 
 INSERT INTO gold.fact_deal_stage_history (
     deal_id, period_number, stage, stage_order, previous_stage, movement,
-    valid_from, valid_to, is_current, days_in_stage, updated_date
+    valid_from, valid_to, is_current, days_in_stage, is_first_in_stage, reaches_later_stage, updated_date
 )
 SELECT
     deal_id,
@@ -96,5 +104,7 @@ SELECT
     {{ to_timestamp(COALESCE(ends_at, '9999-12-31 00:00:00.000')) }} AS valid_to,
     CASE WHEN ends_at IS NULL THEN 1 ELSE 0 END AS is_current,
     {{ days_between(starts_at, ends_at) }} AS days_in_stage,
+    CASE WHEN entry_number = 1 THEN 1 ELSE 0 END AS is_first_in_stage,
+    CASE WHEN furthest_later_order > stage_order THEN 1 ELSE 0 END AS reaches_later_stage,
     CAST(last_updated_at AS DATE) AS updated_date
 FROM moves;

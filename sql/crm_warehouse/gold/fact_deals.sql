@@ -4,27 +4,23 @@
 --   days_open         calendar days from creation to closing, or to the as-of date while open
 --   sales_cycle_days  calendar days from creation to closing; NULL while open
 --   stage_changes     stage periods in its history, less one
--- Refresh: by change date: the deals staging changed in @date_from..@date_to, the deals with any
--- version written then (a late version changes the history), and the deals of accounts and
--- contacts that changed then (a parent that arrives late gets its key), are rebuilt;
--- then days_open and is_overdue of every open deal are brought up to the as-of date.
+-- Refresh: by change date: the deals staging changed in @date_from..@date_to, and the deals with any
+-- version written then (a late version changes the history), are rebuilt; then days_open and
+-- is_overdue of every open deal are brought up to the as-of date, and rows keyed to an unknown
+-- account or contact that has since arrived get its key.
 
 DELETE FROM gold.fact_deals
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR deal_id IN (
         SELECT s.deal_id FROM silver.stg_crm_deals s
         WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
            OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~')));
 
 WITH
 touched AS (
-    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    -- changed in the range
     SELECT DISTINCT s.deal_id FROM silver.stg_crm_deals s
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
        -- a late version changes the stage history (and so stage_changes) without changing the latest one
        OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'))
 ),
@@ -71,13 +67,23 @@ LEFT JOIN gold.dim_accounts a ON a.account_id = d.account_id
 LEFT JOIN gold.dim_contacts c ON c.contact_id = d.contact_id
 LEFT JOIN history h ON h.deal_id = d.deal_id
 CROSS JOIN silver.crm_as_of x
--- changed in the range, or a parent changed then
+-- changed in the range, or a late version changed its history
 WHERE d.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR d.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-   OR d.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
    OR d.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'));
 
 UPDATE gold.fact_deals
 SET days_open = {{ days_between(created_at, (SELECT as_of_date FROM silver.crm_as_of)) }},
     is_overdue = CASE WHEN expected_close_date < (SELECT as_of_date FROM silver.crm_as_of) THEN 1 ELSE 0 END
 WHERE is_closed = 0;
+
+-- a parent that arrived after its rows: they get its key (keys never change once given)
+UPDATE gold.fact_deals
+-- (the dimension's id renamed in a derived table, so the bare id below is this table's, on both engines)
+SET account_key = (SELECT d.account_key FROM (SELECT account_key, account_id AS known_id FROM gold.dim_accounts) d WHERE d.known_id = account_id)
+WHERE account_key = -1
+  AND account_id IN (SELECT known.account_id FROM gold.dim_accounts known);
+
+UPDATE gold.fact_deals
+SET contact_key = (SELECT d.contact_key FROM (SELECT contact_key, contact_id AS known_id FROM gold.dim_contacts) d WHERE d.known_id = contact_id)
+WHERE contact_key = -1
+  AND contact_id IN (SELECT known.contact_id FROM gold.dim_contacts known);

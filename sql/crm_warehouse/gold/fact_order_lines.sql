@@ -8,25 +8,22 @@
 --   counts_as_revenue  the line is not cancelled or returned (the metrics sum only these)
 --   order_date_key     the order's (gold.fact_orders: its first line's order date)
 -- Refresh: by change date: the lines staging changed in @date_from..@date_to, and the lines of
--- accounts, contacts and products that changed then (a product that arrives a file after its
--- order gets its key and cost; a new cost reprices its lines), are rebuilt.
+-- products that changed then (a product that arrives a file after its order gets its key and cost;
+-- a new cost reprices its lines), are rebuilt; rows keyed to an unknown account or contact that has
+-- since arrived get its key.
 
 DELETE FROM gold.fact_order_lines
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR order_id IN (
         SELECT s.order_id FROM silver.stg_crm_order_lines s
         WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
            OR s.product_id IN (SELECT p.product_id FROM silver.stg_crm_products p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
 
 WITH
 touched AS (
-    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    -- changed in the range
     SELECT DISTINCT s.order_id FROM silver.stg_crm_order_lines s
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
        OR s.product_id IN (SELECT p.product_id FROM silver.stg_crm_products p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
@@ -79,3 +76,15 @@ SELECT
     l.updated_date
 FROM costed l
 JOIN gold.fact_orders o ON o.order_id = l.order_id;
+
+-- a parent that arrived after its rows: they get its key (keys never change once given)
+UPDATE gold.fact_order_lines
+-- (the dimension's id renamed in a derived table, so the bare id below is this table's, on both engines)
+SET account_key = (SELECT d.account_key FROM (SELECT account_key, account_id AS known_id FROM gold.dim_accounts) d WHERE d.known_id = account_id)
+WHERE account_key = -1
+  AND account_id IN (SELECT known.account_id FROM gold.dim_accounts known);
+
+UPDATE gold.fact_order_lines
+SET contact_key = (SELECT d.contact_key FROM (SELECT contact_key, contact_id AS known_id FROM gold.dim_contacts) d WHERE d.known_id = contact_id)
+WHERE contact_key = -1
+  AND contact_id IN (SELECT known.contact_id FROM gold.dim_contacts known);

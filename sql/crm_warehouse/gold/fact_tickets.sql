@@ -7,17 +7,15 @@
 --   resolution_sla_met      the same for resolution
 --   sla_met                 0 when either is 0, 1 when both are 1, NULL otherwise
 --   is_csat_positive        a score of 4 or 5; NULL when not answered
--- Refresh: by change date: the tickets staging changed in @date_from..@date_to, and those of
--- accounts and contacts that changed then, are rebuilt; then the SLA of every ticket still open
--- (no response or no resolution yet) is measured again at the as-of moment.
+-- Refresh: by change date: the tickets staging changed in @date_from..@date_to are rebuilt; then
+-- the SLA of every ticket still open (no response or no resolution yet) is measured again at the
+-- as-of moment, and rows keyed to an unknown account or contact that has since arrived get its key.
 
 DELETE FROM gold.fact_tickets
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR ticket_id IN (
         SELECT s.ticket_id FROM silver.stg_crm_tickets s
-        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-           OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-           OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)));
+        WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE));
 
 WITH
 targeted AS (
@@ -34,10 +32,8 @@ targeted AS (
         {{ hours_between(s.created_at, x.as_of_at) }} AS hours_open_at_as_of
     FROM silver.stg_crm_tickets s
     CROSS JOIN silver.crm_as_of x
-    -- changed in the range, or a parent changed then (a parent that arrives late gets its key)
+    -- changed in the range
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-       OR s.account_id IN (SELECT p.account_id FROM silver.stg_crm_accounts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
-       OR s.contact_id IN (SELECT p.contact_id FROM silver.stg_crm_contacts p WHERE p.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE))
 ),
 
 measured AS (
@@ -104,3 +100,15 @@ WHERE first_response_at IS NULL OR resolved_at IS NULL;
 UPDATE gold.fact_tickets
 SET sla_met = CASE WHEN first_response_sla_met = 0 OR resolution_sla_met = 0 THEN 0 WHEN first_response_sla_met = 1 AND resolution_sla_met = 1 THEN 1 END
 WHERE first_response_at IS NULL OR resolved_at IS NULL;
+
+-- a parent that arrived after its rows: they get its key (keys never change once given)
+UPDATE gold.fact_tickets
+-- (the dimension's id renamed in a derived table, so the bare id below is this table's, on both engines)
+SET account_key = (SELECT d.account_key FROM (SELECT account_key, account_id AS known_id FROM gold.dim_accounts) d WHERE d.known_id = account_id)
+WHERE account_key = -1
+  AND account_id IN (SELECT known.account_id FROM gold.dim_accounts known);
+
+UPDATE gold.fact_tickets
+SET contact_key = (SELECT d.contact_key FROM (SELECT contact_key, contact_id AS known_id FROM gold.dim_contacts) d WHERE d.known_id = contact_id)
+WHERE contact_key = -1
+  AND contact_id IN (SELECT known.contact_id FROM gold.dim_contacts known);

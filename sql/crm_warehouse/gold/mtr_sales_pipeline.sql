@@ -28,29 +28,11 @@ open_deals AS (
     GROUP BY stage
 ),
 
-entries AS (
-    SELECT deal_id, stage, stage_order, MIN(period_number) AS first_period
-    FROM gold.fact_deal_stage_history
-    GROUP BY deal_id, stage, stage_order
-),
-
-advances AS (
-    -- T-SQL takes no subquery inside an aggregate: flag each entry first
-    SELECT
-        e.stage,
-        CASE WHEN EXISTS (
-            SELECT 1 FROM gold.fact_deal_stage_history later
-            WHERE later.deal_id = e.deal_id
-              AND later.period_number > e.first_period
-              AND later.stage_order > e.stage_order
-              AND later.stage <> 'closed_lost'
-        ) THEN 1 ELSE 0 END AS advanced
-    FROM entries e
-),
-
 funnel AS (
-    SELECT stage, COUNT(*) AS deals_entered, SUM(advanced) AS deals_advanced
-    FROM advances
+    -- each deal's first period in a stage, and whether it reached a later stage afterwards
+    SELECT stage, COUNT(*) AS deals_entered, SUM(CASE WHEN reaches_later_stage = 1 THEN 1 ELSE 0 END) AS deals_advanced
+    FROM gold.fact_deal_stage_history
+    WHERE is_first_in_stage = 1
     GROUP BY stage
 ),
 

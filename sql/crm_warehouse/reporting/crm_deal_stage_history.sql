@@ -10,5 +10,7 @@ SELECT
     valid_from,
     valid_to,
     is_current,
-    days_in_stage
+    days_in_stage,
+    is_first_in_stage,
+    reaches_later_stage
 FROM gold.fact_deal_stage_history
