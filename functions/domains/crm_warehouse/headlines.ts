@@ -54,7 +54,7 @@ export async function crmHeadlines(session: SqlSession): Promise<Headline[]> {
     },
     {
       label: 'products',
-      value: `the top ${count(tenth)} of ${count(products.length)} products take ${pct(products[tenth - 1]?.cumulative_share)} of revenue`,
+      value: products.length ? `the top ${count(tenth)} of ${count(products.length)} products take ${pct(products[tenth - 1]?.cumulative_share)} of revenue` : 'no products yet',
     },
     {
       label: 'win rate',
