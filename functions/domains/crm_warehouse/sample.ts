@@ -179,7 +179,7 @@ const accountOf = (w: CrmWorld, contact: number) => 1 + ((Math.imul(contact, 265
 /** When an entity was created: spread over the history (accounts early, everything after its parent). */
 function createdMs(w: CrmWorld, kind: number, id: number, after = w.startMs): number {
   const r = rngFor(w.seed, kind + 100, id)();
-  return Math.floor(after + r * (w.endMs - after) * 0.97);
+  return Math.floor(after + r * (w.endMs - after) * 0.995);
 }
 
 // Accounts arrive in the first quarter of the history and their contacts soon after, so the
