@@ -107,7 +107,8 @@ interface CompiledColumn {
 
 /**
  * An upload (CSV) source from its contract: the contract file exports the result and the
- * registry lists it. `businessDate` must be a required, non-nullable date column.
+ * registry lists it. `businessDate` must be a required, non-nullable date or timestamp column (a
+ * timestamp's UTC date: an incremental export's `updated_at`).
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
@@ -122,9 +123,11 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
 ): UploadSource {
   const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec }));
   const business = contract.columns[options.businessDate];
-  if (!business || business.type.kind !== 'date' || business.nullable) {
-    throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date column`);
+  if (!business || (business.type.kind !== 'date' && business.type.kind !== 'timestamp') || business.nullable) {
+    throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date or timestamp column`);
   }
+  // a timestamp lands as UTC text `YYYY-MM-DD HH:MM:SS.mmm`: its date is the first ten characters
+  const businessDateOf = business.type.kind === 'timestamp' ? (v: string): IsoDate => v.slice(0, 10) : (v: string): IsoDate => v;
   if (business.optional && !business.whenAbsent) throw new Error(`${contract.source}: the optional business date "${options.businessDate}" needs a whenAbsent`);
   const requiredColumns = columns.filter((c) => !c.spec.optional).map((c) => c.name);
   const optionalColumns = columns.filter((c) => c.spec.optional).map((c) => c.name);
@@ -209,7 +212,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
           if (reason !== undefined) return { field: rule.field, reason };
         }
         if (keys && !keys.add(values)) return { field: contract.key[0]!, reason: duplicateKeyReason(contract.key, values) };
-        return { values, businessDate: values[options.businessDate] as IsoDate };
+        return { values, businessDate: businessDateOf(values[options.businessDate] as string) };
       };
 
       const drift = (): DriftFinding[] => {

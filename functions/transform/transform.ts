@@ -330,7 +330,7 @@ async function buildModel(ctx: PipelineContext, run: Run, graph: ModelGraph, mod
   const values = domain.values(ctx.settings);
   const params: Record<string, SqlValue> = { ...values.parameters, date_from: range.from, date_to: range.to };
   const statements = model.kind === 'sql' ? renderModelSql(model, ctx.warehouse.engine, values.slots) : [];
-  const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now() };
+  const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now(), runId: run.runId };
   const tested: { results?: DataTestResult[]; started?: Date; finished?: Date } = {};
   try {
     const result = await run.step(model.name, () =>
