@@ -16,7 +16,7 @@ import { loadSettings } from '../functions/core/settings.js';
 import { defineDomain } from '../functions/domains/domain.js';
 import { DOMAINS } from '../functions/domains/registry.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
-import { cleanSvg } from '../functions/report/charts.js';
+import { cleanSvg, renderChart } from '../functions/report/charts.js';
 import { formatChange, formatValue } from '../functions/report/html.js';
 import { fmt, type ReportPage } from '../functions/report/page.js';
 import { LATEST_REPORT_BLOB, serveLatestReport } from '../functions/report/publish.js';
@@ -250,6 +250,23 @@ describe('the report framework', () => {
     ).toBe(
       svg('<text font-style="normal" font-weight="bold" font-size="12px" font-family="sans-serif">a</text><clipPath id="p1-c2-c0"></clipPath><g clip-path="url(#p1-c2-c0)"></g>'),
     );
+  });
+
+  it('labels every one of a few long categories, and puts a share\'s second axis on 0 to 100 %', () => {
+    const names = ['Support plans', 'Consumables', 'Training', 'Software', 'Cloud', 'Accessories', 'Hardware', 'Professional services'];
+    const svg = renderChart({
+      kind: 'bar',
+      title: 'Categories',
+      source: 'reporting.x',
+      x: { label: 'Category', categories: names },
+      y: { label: 'Share of revenue', unit: '%', format: fmt.percent(0) },
+      series: [{ name: 'Share', values: names.map(() => 0.125) }],
+      line: { name: 'Running share', values: names.map((_, i) => (i + 1) / 8), axis: { label: 'Running share', unit: '%', format: fmt.percent(0), min: 0, max: 1 } },
+    }).text;
+    // none thinned out (eight names too long for their band: slanted, each whole)
+    for (const n of names) expect(svg).toContain(`>${n}</text>`);
+    expect(svg).toContain('>100 %</text>');
+    expect(svg).toContain('>Running share (%)</text>');
   });
 
   it('formats values and changes in words and symbols, never colour alone', () => {

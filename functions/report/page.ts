@@ -113,9 +113,13 @@ export interface Insight {
   pageId?: string;
 }
 
-/** A domain's share of the executive summary; undefined when it has no data. */
+/**
+ * A domain's share of the executive summary; undefined when it has no data. A domain with several
+ * pages gives a group per page (each with its own as-of date and link); the summary shows every
+ * group, and every insight, in the tab order of the page it links to.
+ */
 export interface SummaryContribution {
-  group: SummaryGroup;
+  group: SummaryGroup | SummaryGroup[];
   insights: Insight[];
 }
 
@@ -164,6 +168,9 @@ export interface ValueAxis {
   /** Its unit (`users`, `EUR`, `hours`, `%`): shown as `Active users (users)`. */
   unit: string;
   format: Format;
+  /** Fixed ends of the axis, when the data's own would mislead (a share's axis from 0 to 1: 0 to 100 %). */
+  min?: number;
+  max?: number;
 }
 
 export interface Series {
