@@ -185,7 +185,8 @@ describe('the report in Chromium', () => {
     const [runs] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.pipeline_runs`);
     expect(number(await page.locator('[data-figure="pipeline.runs"] .value').innerText())).toBe(Number(runs!.n));
     const [landed] = await wh.query<{ n: number }>(`SELECT SUM(rows_accepted) AS n FROM ops.file_ingests WHERE source = 'crm_company_daily'`);
-    expect(number(await page.locator('table[data-table="quarantine-per-source"] td[data-col="rows_accepted"]').first().innerText())).toBe(Number(landed!.n));
+    const companyRow = page.locator('table[data-table="quarantine-per-source"] tbody tr').filter({ has: page.locator('td[data-col="source"]', { hasText: /^crm_company_daily$/ }) });
+    expect(number(await companyRow.locator('td[data-col="rows_accepted"]').innerText())).toBe(Number(landed!.n));
     // nothing the names carry became markup or ran
     expect(await page.evaluate('document.querySelectorAll("script, img, iframe, object, embed").length')).toBe(0);
     expect(seen.errors).toEqual([]);
