@@ -18,7 +18,7 @@ import { DOMAINS } from '../functions/domains/registry.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
 import { cleanSvg, renderChart } from '../functions/report/charts.js';
 import { formatChange, formatValue } from '../functions/report/html.js';
-import { fmt, type ReportPage } from '../functions/report/page.js';
+import { fmt, headlinePeriod, partialSegment, type ReportPage } from '../functions/report/page.js';
 import { LATEST_REPORT_BLOB, serveLatestReport } from '../functions/report/publish.js';
 import { buildReport, reportPages } from '../functions/report/report.js';
 import { container } from '../functions/storage/blobStore.js';
@@ -403,6 +403,23 @@ describe('the report framework', () => {
     for (const n of names) expect(svg).toContain(`>${n}</text>`);
     expect(svg).toContain('>100 %</text>');
     expect(svg).toContain('>Running share (%)</text>');
+  });
+
+  it('takes the latest complete period against the one before, and shades a partial last point', () => {
+    const rows = [
+      { month: '2024-01-01', is_partial_period: true }, // starts mid-month
+      { month: '2024-02-01', is_partial_period: false },
+      { month: '2024-03-01', is_partial_period: 0 }, // SQL Server's BIT
+      { month: '2024-04-01', is_partial_period: 1 }, // to the as-of date
+    ];
+    const before: Record<string, string> = { '2024-04-01': '2024-03-01', '2024-03-01': '2024-02-01', '2024-02-01': '2024-01-01' };
+    const period = (r: typeof rows) => headlinePeriod(r, (x) => x.month, (k) => before[k] ?? '');
+    expect(period(rows)).toEqual({ current: rows[2], previous: rows[1] });
+    // nothing complete yet: the latest there is; no row for the month before it, so no previous figure
+    expect(period([rows[3]!])).toEqual({ current: rows[3], previous: undefined });
+    expect(period([])).toBeUndefined();
+    expect(partialSegment([{ date: '2024-03-01', partial: false }, { date: '2024-04-01', partial: true }])).toEqual({ partial: { from: '2024-03-01', to: '2024-04-01' } });
+    expect(partialSegment([{ date: '2024-03-01', partial: false }])).toEqual({});
   });
 
   it('formats values and changes in words and symbols, never colour alone', () => {

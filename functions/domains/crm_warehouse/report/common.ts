@@ -1,7 +1,7 @@
 /**
  * What the CRM warehouse's report pages share: the views they read, the as-of date every page
- * states (`reporting.crm_as_of`, never the clock), how a period is chosen (the latest one the data
- * covers in full, against the one before it) and how amounts are shown. Each page is its own file
+ * states (`reporting.crm_as_of`, never the clock), month and week labels, and how amounts are
+ * shown. (How a headline period is chosen is the framework's `headlinePeriod`.) Each page is its own file
  * beside this one (revenue.ts, support.ts, salesPipeline.ts); `../report.ts` gathers them.
  */
 import type { IsoDate } from '../../../core/dates.js';
@@ -38,19 +38,6 @@ export async function crmAsOf(source: ReportSource): Promise<IsoDate | undefined
   return row?.as_of_date;
 }
 
-/** A flag as either engine returns it (BOOLEAN / BIT). */
-export const isTrue = (v: unknown): boolean => v === true || v === 1;
-
-/**
- * A line chart's shaded "partial" stretch when its last point's period is incomplete: the segment
- * from the point before it (a point is a period's first day, so the period itself has no width).
- */
-export function partialSegment(points: { date: IsoDate; partial: boolean }[]): { partial?: { from: IsoDate; to: IsoDate } } {
-  const last = points.at(-1);
-  if (!last?.partial) return {};
-  return { partial: { from: points.at(-2)?.date ?? last.date, to: last.date } };
-}
-
 /** `2024-03-01` → `2024-03`. */
 export const monthLabel = (monthStart: IsoDate): string => monthStart.slice(0, 7);
 
@@ -62,20 +49,6 @@ export function addMonths(monthStart: IsoDate, n: number): IsoDate {
 
 /** An ISO week as `2024-W02`. */
 export const isoWeekLabel = (isoYear: number, isoWeek: number): string => `${isoYear}-W${String(isoWeek).padStart(2, '0')}`;
-
-/**
- * The period a page's headline figures describe, and the one before it: the latest period the data
- * covers in full (a partial one would compare half a month with a whole one), or the latest there
- * is when none is complete yet. `previousKey` names the period before (dense marts have a row for
- * every period; a missing one gives no previous figure).
- */
-export function headlinePeriod<T extends { is_partial_period: unknown }>(rows: T[], key: (r: T) => string, previousKey: (k: string) => string): { current: T; previous: T | undefined } | undefined {
-  const complete = rows.filter((r) => !isTrue(r.is_partial_period));
-  const current = complete.at(-1) ?? rows.at(-1);
-  if (!current) return undefined;
-  const before = previousKey(key(current));
-  return { current, previous: rows.find((r) => key(r) === before) };
-}
 
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });

@@ -6,8 +6,8 @@
  * or `mtr_product_performance`, read through their reporting views; none is recomputed here.
  */
 import type { IsoDate } from '../../../core/dates.js';
-import { fmt, topRows, type Block, type Figure, type Insight, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
-import { addMonths, count, crmAsOf, CURRENCY, headlinePeriod, isTrue, money, money2, monthLabel, PAGE_IDS, partialSegment, pct, VIEWS } from './common.js';
+import { fmt, headlinePeriod, isTrue, partialSegment, topRows, type Block, type Figure, type Insight, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
+import { addMonths, count, crmAsOf, CURRENCY, money, money2, monthLabel, PAGE_IDS, pct, VIEWS } from './common.js';
 
 /** Months in the tables beside the monthly charts, and in the year-against-year chart. */
 const TABLE_MONTHS = 12;
@@ -154,7 +154,7 @@ function concentrationFigures(c: Concentration, topCategory: CategoryRow | undef
       label: `Products making ${Math.round(PARETO_SHARE * 100)} % of revenue`,
       value: c.forPareto ?? null,
       format: fmt.int,
-      note: `of ${count(c.products)} products (${pct((c.forPareto ?? 0) / c.products)} of them)`,
+      note: `of ${count(c.products)} products, most revenue first`,
     },
     ...(topCategory
       ? [{ id: 'crm.top_category_share', label: 'Revenue share of the largest category', value: topCategory.category_share, format: fmt.percent(1), note: `${topCategory.category}, ${count(topCategory.products)} products` } satisfies Figure]

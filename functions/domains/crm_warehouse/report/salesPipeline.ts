@@ -6,8 +6,8 @@
  * (the same win-rate definition per month); the totals over open stages are sums of its columns.
  */
 import type { IsoDate } from '../../../core/dates.js';
-import { fmt, type Block, type Figure, type Insight, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
-import { addMonths, count, crmAsOf, CURRENCY, headlinePeriod, isTrue, money, monthLabel, PAGE_IDS, pct, VIEWS } from './common.js';
+import { fmt, headlinePeriod, isTrue, type Block, type Figure, type Insight, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
+import { addMonths, count, crmAsOf, CURRENCY, money, monthLabel, PAGE_IDS, pct, VIEWS } from './common.js';
 
 const TABLE_MONTHS = 12;
 const OPEN_STAGES = 4; // stage_order 1–4: prospecting … negotiation

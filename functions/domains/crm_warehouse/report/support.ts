@@ -8,8 +8,8 @@
  */
 import { addDays, type IsoDate } from '../../../core/dates.js';
 import type { Settings } from '../../../core/settings.js';
-import { fmt, type Block, type Figure, type Insight, type PaletteColor, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
-import { addMonths, count, crmAsOf, CURRENCY, headlinePeriod, hours, hoursText, isoWeekLabel, isTrue, money, monthLabel, PAGE_IDS, partialSegment, pct, VIEWS } from './common.js';
+import { fmt, headlinePeriod, isTrue, partialSegment, type Block, type Figure, type Insight, type PaletteColor, type ReportPage, type ReportSource, type SummaryContribution } from '../../../report/page.js';
+import { addMonths, count, crmAsOf, CURRENCY, hours, hoursText, isoWeekLabel, money, monthLabel, PAGE_IDS, pct, VIEWS } from './common.js';
 
 const TABLE_WEEKS = 8;
 const TABLE_MONTHS = 6;
