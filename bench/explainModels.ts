@@ -8,7 +8,7 @@
  *   npx tsx bench/explainModels.ts --dir D --empty                the first build: the model's table starts empty
  *   npx tsx bench/explainModels.ts --dir D --without-keys         with the table's PRIMARY KEY left out (a no-op where
  *                                                                 the DDL already leaves it out: DuckDB data tables)
- *   … --model gold.fact_company_activity_daily --threads 2 --memory-limit 512MB --plans (EXPLAIN ANALYZE the INSERTs)
+ *   … --model gold.fact_company_activity_daily --threads 2 --memory-limit 512MB --plans (EXPLAIN ANALYZE each statement)
  *   … --from 2026-11-30 --to 2026-11-30                          those dates instead of the largest build's (a day's run)
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../functions/core/settings.js';
-import { insertsRows, renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
+import { renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
 import { createTableSql } from '../functions/warehouse/ddl.js';
 import { MODEL_GRAPH, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
