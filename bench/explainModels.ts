@@ -80,7 +80,7 @@ async function explainModel(source: string, model: SqlModelDef): Promise<void> {
       const [cfg] = await wh.query<{ threads: string; memory_limit: string }>(`SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory_limit`);
       console.log(
         `${model.name}: ${detail.from} … ${detail.to}; table has ${have?.n ?? 0} rows${args['without-keys'] ? ', no primary key' : ''}; ` +
-          `threads ${cfg?.threads}, memory_limit ${cfg?.memory_limit} (recorded build: ${largest!.duration_ms} ms, ${largest!.rows_out} rows)`,
+          `threads ${cfg?.threads}, memory_limit ${cfg?.memory_limit} (recorded build: ${largest ? `${largest.duration_ms} ms, ${largest.rows_out} rows` : "none"})`,
       );
       const values = MODEL_GRAPH.domains.find((d) => d.name === model.domain)!.values(settings);
       const params: SqlParams = { ...values.parameters, date_from: detail.from, date_to: detail.to };
