@@ -112,6 +112,27 @@ describe.each(ENGINES)('CRM metrics on $name', (engine) => {
     ]);
   });
 
+  it('round an exact half-cent half away from zero on every engine (a float cast straight to DECIMAL did not)', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-04-01T06:00:00Z' });
+    await uploadCrm(ctx, storage, 'crm_order_lines', 'o.csv', [
+      order('H1', '2024-01-10', '1.00', 'A1'),
+      order('H2', '2024-01-20', '1.01', 'A2'),
+      order('H3', '2024-02-10', '2.00', 'A1'),
+      order('H4', '2024-02-20', '3.35', 'A2'),
+    ]);
+    await runTransform(ctx);
+    expect(await rowsOf(wh, 'gold.mtr_revenue_by_month', ['month_start', 'revenue', 'orders', 'customers', 'aov', 'revenue_per_customer'], 'month_start')).toEqual([
+      // 1.00 + 1.01 = 2.01 over 2 orders (and 2 customers) = 1.005 → 1.01 (the float 1.00499999… cast straight: 1.00 on both engines)
+      { month_start: '2024-01-01', revenue: 2.01, orders: 2, customers: 2, aov: 1.01, revenue_per_customer: 1.01 },
+      // 2.00 + 3.35 = 5.35 over 2 = 2.675 → 2.68 (the float 2.67499999… cast straight: 2.68 on DuckDB, 2.67 on Azure SQL)
+      { month_start: '2024-02-01', revenue: 5.35, orders: 2, customers: 2, aov: 2.68, revenue_per_customer: 2.68 },
+    ]);
+    // the year: 7.36 over 4 orders = 1.84 exactly, over 2 customers = 3.68
+    expect(await rowsOf(wh, 'gold.mtr_revenue_by_year', ['year', 'revenue', 'orders', 'aov', 'revenue_per_customer'], 'year')).toEqual([
+      { year: 2024, revenue: 7.36, orders: 4, aov: 1.84, revenue_per_customer: 3.68 },
+    ]);
+  });
+
   it('summarise contacts, support and revenue by income segment × gender × account revenue segment', async () => {
     const ctx = testContext({ storage, warehouse: wh, now: '2024-04-01T06:00:00Z' });
     await uploadCrm(ctx, storage, 'crm_accounts', 'a.csv', [

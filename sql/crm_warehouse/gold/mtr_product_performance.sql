@@ -78,13 +78,13 @@ SELECT
     CAST(orders AS INT) AS orders,
     CAST(cost AS DECIMAL(24, 2)) AS cost,
     CAST(revenue - cost AS DECIMAL(24, 2)) AS margin,
-    CAST({{ safe_divide(revenue - cost, revenue) }} AS DECIMAL(9, 4)) AS margin_pct,
+    CAST({{ round_to(safe_divide(revenue - cost, revenue), 4) }} AS DECIMAL(9, 4)) AS margin_pct,
     CAST(revenue_rank AS INT) AS revenue_rank,
-    CAST({{ safe_divide(revenue, total_revenue) }} AS DECIMAL(9, 6)) AS revenue_share,
-    CAST({{ safe_divide(running_revenue, total_revenue) }} AS DECIMAL(9, 6)) AS cumulative_share,
+    CAST({{ round_to(safe_divide(revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS revenue_share,
+    CAST({{ round_to(safe_divide(running_revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS cumulative_share,
     CAST(category_revenue AS DECIMAL(24, 2)) AS category_revenue,
-    CAST({{ safe_divide(category_revenue, total_revenue) }} AS DECIMAL(9, 6)) AS category_share,
+    CAST({{ round_to(safe_divide(category_revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS category_share,
     CAST(category_rank AS INT) AS category_rank,
-    CAST({{ safe_divide(category_running, total_revenue) }} AS DECIMAL(9, 6)) AS category_cumulative_share,
-    CAST({{ safe_divide(revenue, category_revenue) }} AS DECIMAL(9, 6)) AS share_of_category
+    CAST({{ round_to(safe_divide(category_running, total_revenue), 6) }} AS DECIMAL(9, 6)) AS category_cumulative_share,
+    CAST({{ round_to(safe_divide(revenue, category_revenue), 6) }} AS DECIMAL(9, 6)) AS share_of_category
 FROM ranked;

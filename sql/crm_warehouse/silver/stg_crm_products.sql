@@ -57,7 +57,7 @@ SELECT
     unit_cost,
     -- margin: unknown while the cost is
     unit_price - unit_cost AS unit_margin,
-    CAST({{ safe_divide(unit_price - unit_cost, unit_price) }} AS DECIMAL(9, 4)) AS margin_pct,
+    CAST({{ round_to(safe_divide(unit_price - unit_cost, unit_price), 4) }} AS DECIMAL(9, 4)) AS margin_pct,
     stock_quantity,
     reorder_level,
     is_active,
