@@ -53,7 +53,7 @@ monthly AS (
         m.as_of_date,
         COALESCE(SUM(o.revenue), 0) AS revenue,
         COUNT(o.month_start) AS orders,
-        COALESCE(SUM(o.units), 0) AS units,
+        COALESCE(SUM(CAST(o.units AS BIGINT)), 0) AS units, -- INT sums overflow at 2^31 on T-SQL
         COUNT(DISTINCT o.account_id) AS customers,
         CASE
             WHEN m.month_start < m.first_date OR {{ add_days(add_months(m.month_start, 1), -1) }} > m.as_of_date THEN 1

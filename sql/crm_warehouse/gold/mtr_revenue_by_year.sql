@@ -47,7 +47,7 @@ yearly AS (
         y.as_of_date,
         COALESCE(SUM(o.revenue), 0) AS revenue,
         COUNT(o.year) AS orders,
-        COALESCE(SUM(o.units), 0) AS units,
+        COALESCE(SUM(CAST(o.units AS BIGINT)), 0) AS units, -- INT sums overflow at 2^31 on T-SQL
         COUNT(DISTINCT o.account_id) AS customers,
         CASE
             WHEN {{ make_date(y.year, 1, 1) }} < y.first_date OR {{ make_date(y.year, 12, 31) }} > y.as_of_date THEN 1
