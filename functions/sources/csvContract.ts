@@ -8,7 +8,6 @@
  * every row of every upload (measured the hot spot next to csv-parse).
  */
 import type { SourceChecks } from '../quality/sourceChecks.js';
-import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import {
   columnBounds,
@@ -105,9 +104,15 @@ interface CompiledColumn {
   spec: ColumnSpec<FileContext>;
 }
 
+/** How a header name is compared: trimmed, lower case (the ingester normalises the file's header the same way). */
+export function headerKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
 /**
  * An upload (CSV) source from its contract: the contract file exports the result and the
- * registry lists it. `businessDate` must be a required, non-nullable date column.
+ * registry lists it. `businessDate` must be a non-nullable date or timestamp column; a
+ * timestamp's business date is its UTC date.
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
@@ -118,18 +123,34 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     checks: SourceChecks;
     /** How the files are encoded, when not UTF-8 (checked: a file that is not UTF-8 is rejected). */
     encoding?: CsvEncoding;
+    /**
+     * Header names of columns to drop: not landed, not `_extra_columns`, not schema drift (e.g. the
+     * row index pandas writes first, headed `` or `Unnamed: 0`). Compared trimmed and
+     * case-insensitively. A name the header repeats still rejects the file (which would be meant?).
+     */
+    ignoreColumns?: readonly string[];
   },
 ): UploadSource {
   const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec }));
   const business = contract.columns[options.businessDate];
-  if (!business || business.type.kind !== 'date' || business.nullable) {
-    throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date column`);
+  if (!business || (business.type.kind !== 'date' && business.type.kind !== 'timestamp') || business.nullable) {
+    throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date or timestamp column`);
   }
   if (business.optional && !business.whenAbsent) throw new Error(`${contract.source}: the optional business date "${options.businessDate}" needs a whenAbsent`);
-  const requiredColumns = columns.filter((c) => !c.spec.optional).map((c) => c.name);
-  const optionalColumns = columns.filter((c) => c.spec.optional).map((c) => c.name);
-  const known = new Set(columns.map((c) => c.name));
+  // the header a column is found under: its own name unless it declares another
+  const headerOf = (c: CompiledColumn) => c.spec.header ?? c.name;
+  const headerKeys = columns.map((c) => headerKey(headerOf(c)));
+  const repeatedDeclaration = headerKeys.find((k, i) => headerKeys.indexOf(k) !== i);
+  if (repeatedDeclaration !== undefined) throw new Error(`${contract.source}: two columns are read from the header "${repeatedDeclaration}"`);
+  const ignored = new Set((options.ignoreColumns ?? []).map(headerKey));
+  const clash = headerKeys.find((k) => ignored.has(k));
+  if (clash !== undefined) throw new Error(`${contract.source}: "${clash}" is both a declared column and ignored`);
+  const requiredColumns = columns.filter((c) => !c.spec.optional).map(headerOf);
+  const optionalColumns = columns.filter((c) => c.spec.optional).map(headerOf);
+  const known = new Set(headerKeys);
   const rules = contract.rules ?? [];
+  // a timestamp's business date is its UTC date: the first 10 characters of its UTC text
+  const businessIsTimestamp = business.type.kind === 'timestamp';
 
   return {
     name: contract.source,
@@ -144,12 +165,14 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     encoding: options.encoding ?? 'utf-8',
 
     openFile(header: readonly string[], file: FileContext): CsvFile {
-      const missingRequired = requiredColumns.filter((c) => !header.includes(c));
+      const missingRequired = columns.filter((c, i) => !c.spec.optional && !header.includes(headerKeys[i]!)).map(headerOf);
       const repeated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))];
-      const extraColumns = header.flatMap((name, index) => (known.has(name) ? [] : [{ name, index }])).filter((e, i, all) => all.findIndex((x) => x.name === e.name) === i);
+      const extraColumns = header
+        .flatMap((name, index) => (known.has(name) || ignored.has(name) ? [] : [{ name, index }]))
+        .filter((e, i, all) => all.findIndex((x) => x.name === e.name) === i);
 
       // Per column: where it is in the header (-1: absent), and what an absent one holds.
-      const at = columns.map((c) => header.indexOf(c.name));
+      const at = headerKeys.map((k) => header.indexOf(k));
       // dates and timestamps: from the earliest accepted to a few days after the file arrived
       const parsers = columns.map((c) => textParser(c.spec.type, columnBounds(c.spec.type, file.window, file.arrivalDate, 'the day the file arrived')));
       const absentValue = columns.map((c) => (c.spec.whenAbsent ? c.spec.whenAbsent(file) : null));
@@ -209,7 +232,8 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
           if (reason !== undefined) return { field: rule.field, reason };
         }
         if (keys && !keys.add(values)) return { field: contract.key[0]!, reason: duplicateKeyReason(contract.key, values) };
-        return { values, businessDate: values[options.businessDate] as IsoDate };
+        const business = values[options.businessDate] as string;
+        return { values, businessDate: businessIsTimestamp ? business.slice(0, 10) : business };
       };
 
       const drift = (): DriftFinding[] => {
