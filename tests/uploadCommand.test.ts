@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmSampleCsv } from '../functions/local/sampleData.js';
+import { UPLOAD_SOURCES } from '../functions/domains/registry.js';
 
 const run = promisify(execFile);
 const TSX = path.resolve('node_modules/.bin/tsx');
@@ -52,9 +53,11 @@ describe('npm run upload', () => {
   it('refuses an unknown source or a missing file in one line that lists the sources', async () => {
     const unknown = await upload(dir, 'crm_nope', path.join(dir, 'crm.csv'));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim()).toBe('npm run upload: unknown source "crm_nope" (upload sources: crm_company_daily)');
+    const sources = UPLOAD_SOURCES.map((s) => s.name).join(', ');
+    expect(unknown.stderr.trim()).toBe(`npm run upload: unknown source "crm_nope" (upload sources: ${sources})`);
     const missing = await upload(dir, 'crm_company_daily', path.join(dir, 'absent.csv'));
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toMatch(/^npm run upload: no such file ".*absent\.csv" \(upload sources: crm_company_daily\)$/);
+    expect(missing.stderr.trim()).toMatch(/^npm run upload: no such file ".*absent\.csv" \(upload sources: [a-z_, ]+\)$/);
+    expect(missing.stderr).toContain(`(upload sources: ${sources})`);
   }, 60_000);
 });

@@ -148,6 +148,9 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   const requiredColumns = columns.filter((c) => !c.spec.optional).map(headerOf);
   const optionalColumns = columns.filter((c) => c.spec.optional).map(headerOf);
   const known = new Set(headerKeys);
+  // a bad value is reported under the column's header as the file writes it
+  const shownAs = columns.map(headerOf);
+  const shown = (name: string) => contract.columns[name]?.header ?? name;
   const rules = contract.rules ?? [];
   // a timestamp's business date is its UTC date: the first 10 characters of its UTC text
   const businessIsTimestamp = business.type.kind === 'timestamp';
@@ -209,7 +212,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
           const v = fields[i]!.trim();
           if (v === '') {
             if (col.spec.nullable) values[col.name] = null;
-            else problem ??= { field: col.name, reason: 'empty' };
+            else problem ??= { field: shownAs[c]!, reason: 'empty' };
             continue;
           }
           nonEmpty[c]!++;
@@ -220,7 +223,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
               examples[c] ??= exampleText(v);
               observed[c]!.add(inferTextType(v));
             }
-            problem ??= { field: col.name, reason: parsed.reason };
+            problem ??= { field: shownAs[c]!, reason: parsed.reason };
             continue;
           }
           values[col.name] = parsed;
@@ -229,9 +232,9 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
         const row = values as RowOf<C>;
         for (const rule of rules) {
           const reason = rule.check(row, file);
-          if (reason !== undefined) return { field: rule.field, reason };
+          if (reason !== undefined) return { field: shown(rule.field), reason };
         }
-        if (keys && !keys.add(values)) return { field: contract.key[0]!, reason: duplicateKeyReason(contract.key, values) };
+        if (keys && !keys.add(values)) return { field: shown(contract.key[0]!), reason: duplicateKeyReason(contract.key, values) };
         const business = values[options.businessDate] as string;
         return { values, businessDate: businessIsTimestamp ? business.slice(0, 10) : business };
       };
