@@ -1,0 +1,62 @@
+-- gold.metric_avg_transaction_value: per customer who has bought, the distribution of its purchase
+-- amounts (approved, positive) up to the as-of date: mean, median, sample standard deviation,
+-- min, max, coefficient of variation (sd / mean) and a spending-consistency band:
+--   Single purchase  one purchase (no spread to measure)
+--   Steady           cv at most @cv_steady
+--   Variable         cv at most @cv_variable
+--   Erratic          above
+-- Refresh: full.
+
+DELETE FROM gold.metric_avg_transaction_value;
+
+WITH
+as_of AS (
+    SELECT as_of_date FROM silver.customer_as_of
+),
+
+purchases AS (
+    SELECT
+        f.customer_id,
+        f.amount,
+        {{ percentile_cont(0.5, to_double(f.amount), f.customer_id) }} AS median_amount
+    FROM gold.fct_transactions f
+    CROSS JOIN as_of a
+    WHERE f.is_purchase = 1
+      AND f.transaction_date <= a.as_of_date
+),
+
+stats AS (
+    SELECT
+        customer_id,
+        COUNT(*) AS purchases,
+        {{ safe_divide(SUM(amount), COUNT(*)) }} AS mean_amount,
+        MAX(median_amount) AS median_amount,
+        {{ stddev_samp(to_double(amount)) }} AS sd_amount,
+        MIN(amount) AS min_amount,
+        MAX(amount) AS max_amount
+    FROM purchases
+    GROUP BY customer_id
+)
+
+INSERT INTO gold.metric_avg_transaction_value (
+    customer_id, as_of_date, purchases, mean_amount, median_amount, stddev_amount, min_amount, max_amount,
+    coefficient_of_variation, spending_consistency
+)
+SELECT
+    s.customer_id,
+    a.as_of_date,
+    s.purchases,
+    CAST(ROUND(s.mean_amount, 2) AS DECIMAL(18, 2)) AS mean_amount,
+    CAST(ROUND(s.median_amount, 2) AS DECIMAL(18, 2)) AS median_amount,
+    CAST(ROUND(s.sd_amount, 2) AS DECIMAL(18, 2)) AS stddev_amount,
+    s.min_amount,
+    s.max_amount,
+    CAST(ROUND({{ safe_divide(s.sd_amount, s.mean_amount) }}, 4) AS DECIMAL(9, 4)) AS coefficient_of_variation,
+    CASE
+        WHEN s.purchases = 1 THEN 'Single purchase'
+        WHEN {{ safe_divide(s.sd_amount, s.mean_amount) }} <= @cv_steady THEN 'Steady'
+        WHEN {{ safe_divide(s.sd_amount, s.mean_amount) }} <= @cv_variable THEN 'Variable'
+        ELSE 'Erratic'
+    END AS spending_consistency
+FROM stats s
+CROSS JOIN as_of a;
