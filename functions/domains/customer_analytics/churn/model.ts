@@ -16,7 +16,7 @@
  */
 import { renderSql } from '../../../warehouse/macros.js';
 import type { CodeModelInput } from '../../../transform/models.js';
-import type { SqlSession } from '../../../warehouse/warehouse.js';
+import type { EngineName, SqlSession } from '../../../warehouse/warehouse.js';
 import { fitLogistic, logLoss, predict, rocAuc } from './logistic.js';
 
 /** The model's features: `x_<term>` columns of silver.customer_features, in this order. */
@@ -96,6 +96,12 @@ function heuristicRows(asOf: string, labelDays: number, note: string): ChurnMode
   ];
 }
 
+/** The training and holdout rows, the model's inputs as 8-byte floats. */
+export function trainingRowsSql(engine: EngineName): string {
+  const d = (term: string) => renderSql(`{{ to_double(x_${term}) }} AS x_${term}`, engine);
+  return `SELECT snapshot_role, churned, ${CHURN_TERMS.map(d).join(', ')} FROM silver.customer_features WHERE snapshot_role IN ('train', 'holdout') ORDER BY snapshot_date, customer_id`;
+}
+
 interface TrainingRow {
   snapshot_role: string;
   churned: number;
@@ -131,10 +137,7 @@ export async function buildChurnModel(session: SqlSession, input: CodeModelInput
     return { rowsOut: 0, detail: { method: 'logistic_regression', kept: `trained on ${snapshotList}, holdout ${holdout}; their data unchanged` } };
   }
 
-  const d = (term: string) => renderSql(`{{ to_double(x_${term}) }} AS x_${term}`, input.engine);
-  const rows = await session.query<TrainingRow>(
-    `SELECT snapshot_role, churned, ${CHURN_TERMS.map(d).join(', ')} FROM silver.customer_features WHERE snapshot_role IN ('train', 'holdout') ORDER BY snapshot_date, customer_id`,
-  );
+  const rows = await session.query<TrainingRow>(trainingRowsSql(input.engine));
   const train = rows.filter((r) => r.snapshot_role === 'train');
   const test = rows.filter((r) => r.snapshot_role === 'holdout');
   const churners = train.filter((r) => Number(r.churned) === 1).length;
