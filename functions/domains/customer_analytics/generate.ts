@@ -121,24 +121,27 @@ function seasonality(day: IsoDate): number {
 
 const FADE_DAYS = 60;
 
-export async function generateCustomerData(options: GenerateOptions, sinks: GeneratorSinks): Promise<GeneratedCounts> {
+/** One generated line: a customers row, a customers-update row or a transactions row (with its day). */
+export type GeneratedLine = { file: 'customers' | 'customerUpdates'; line: string } | { file: 'transactions'; line: string; day: IsoDate };
+
+/** The generator itself, line by line (headers first); counts go into `counts` as it runs. */
+export function* customerLines(options: GenerateOptions, counts: GeneratedCounts = emptyCounts(options)): Generator<GeneratedLine> {
   const rand = prng(options.seed);
   const n = options.customers;
   const first = addDays(options.endDate, -(options.days - 1));
   const firstDay = dayNumber(first);
   const meanRate = options.rate ?? 1;
+  counts.firstDate = first;
 
   // one state per customer
   const start = new Float64Array(n); // day number of its first possible purchase
-  const churnDay = new Float64Array(n); // the day it stops (Infinity: stays)
+  const churnDay = new Float64Array(n); // the day it stops
   const rate = new Float64Array(n);
   const spendMu = new Float64Array(n);
   const channel = new Uint8Array(n);
-  let churned = 0;
 
-  await sinks.customers(CUSTOMERS_HEADER);
-  if (sinks.customerUpdates) await sinks.customerUpdates(CUSTOMERS_HEADER);
-  let updates = 0;
+  yield { file: 'customers', line: CUSTOMERS_HEADER };
+  yield { file: 'customerUpdates', line: CUSTOMERS_HEADER };
   for (let i = 0; i < n; i++) {
     // a third were customers before the period; the rest join during its first 80 %
     start[i] = rand() < 0.33 ? firstDay : firstDay + Math.floor(rand() * options.days * 0.8);
@@ -152,7 +155,7 @@ export async function generateCustomerData(options: GenerateOptions, sinks: Gene
     const hazard = (1 / 450) * (creditLimit < 3000 ? 1.4 : 1) * (age < 30 ? 1.2 : 1);
     const stopsAfter = -Math.log(1 - rand()) / hazard;
     churnDay[i] = start[i]! + 30 + stopsAfter;
-    if (churnDay[i]! <= firstDay + options.days - 1) churned++;
+    if (churnDay[i]! <= firstDay + options.days - 1) counts.churned++;
     const [state, city] = STATES[Math.floor(rand() * STATES.length)]!;
     const firstName = FIRST[Math.floor(rand() * FIRST.length)]!;
     const lastName = LAST[Math.floor(rand() * LAST.length)]!;
@@ -161,18 +164,18 @@ export async function generateCustomerData(options: GenerateOptions, sinks: Gene
     const id = customerId(i);
     const row = (st: string, ct: string, updated: IsoDate) =>
       [id, firstName, lastName, `${firstName.toLowerCase()}.${lastName.toLowerCase()}${i}@example.com`, age, st, ct, EMPLOYMENT[Math.floor(rand() * EMPLOYMENT.length)], CARDS[Math.floor(rand() * CARDS.length)], creditLimit, opened, '', '', updated].join(',');
-    await sinks.customers(row(state, city, signup < first ? first : signup));
+    yield { file: 'customers', line: row(state, city, signup) };
+    counts.customers++;
     // one in ten moves half way through: a new version
-    if (sinks.customerUpdates && rand() < 0.1) {
+    if (rand() < 0.1) {
       const [s2, c2] = STATES[Math.floor(rand() * STATES.length)]!;
-      await sinks.customerUpdates(row(s2, c2, addDays(first, Math.floor(options.days / 2))));
-      updates++;
+      yield { file: 'customerUpdates', line: row(s2, c2, addDays(first, Math.floor(options.days / 2))) };
+      counts.customerUpdates++;
     }
   }
 
-  await sinks.transactions(TRANSACTIONS_HEADER, first);
+  yield { file: 'transactions', line: TRANSACTIONS_HEADER, day: first };
   let seq = 0;
-  let rows = 0;
   for (let d = 0; d < options.days; d++) {
     const day = addDays(first, d);
     const dn = firstDay + d;
@@ -196,18 +199,33 @@ export async function generateCustomerData(options: GenerateOptions, sinks: Gene
         const hh = String(8 + Math.floor(rand() * 14)).padStart(2, '0');
         const mm = String(Math.floor(rand() * 60)).padStart(2, '0');
         seq++;
-        const line = `T${String(seq).padStart(9, '0')},${customerId(i)},${day}T${hh}:${mm}:00Z,${(refund ? -amount : amount).toFixed(2)},${category.name} Shop ${1 + Math.floor(rand() * 20)},${category.name},${ch},${status}`;
-        const pending = sinks.transactions(line, day);
-        if (pending) await pending;
-        rows++;
+        counts.transactions++;
+        yield {
+          file: 'transactions',
+          day,
+          line: `T${String(seq).padStart(9, '0')},${customerId(i)},${day}T${hh}:${mm}:00Z,${(refund ? -amount : amount).toFixed(2)},${category.name} Shop ${1 + Math.floor(rand() * 20)},${category.name},${ch},${status}`,
+        };
       }
     }
   }
-  return { customers: n, customerUpdates: updates, transactions: rows, churned, firstDate: first, lastDate: options.endDate };
+}
+
+function emptyCounts(options: GenerateOptions): GeneratedCounts {
+  return { customers: 0, customerUpdates: 0, transactions: 0, churned: 0, firstDate: options.endDate, lastDate: options.endDate };
+}
+
+/** Streams the generated lines into the sinks, waiting on each one's backpressure. */
+export async function generateCustomerData(options: GenerateOptions, sinks: GeneratorSinks): Promise<GeneratedCounts> {
+  const counts = emptyCounts(options);
+  for (const g of customerLines(options, counts)) {
+    const pending = g.file === 'transactions' ? sinks.transactions(g.line, g.day) : g.file === 'customers' ? sinks.customers(g.line) : sinks.customerUpdates?.(g.line);
+    if (pending) await pending;
+  }
+  return counts;
 }
 
 /** A `sales` export as pandas writes it: a row index headed `indexHeader` first. */
-export function salesCsv(options: { rows: number; customers: number; seed: number; endDate: IsoDate; days: number; indexHeader?: string }): string {
+export function salesCsv(options: { rows: number; customers: number; seed: number; endDate: IsoDate; days: number; indexHeader?: string; orderPrefix?: string }): string {
   const rand = prng(options.seed ^ 0x5a1e5);
   const lines = [`${options.indexHeader ?? ''},Date,Customer ID,Order ID,Sales`];
   for (let r = 0; r < options.rows; r++) {
@@ -215,7 +233,7 @@ export function salesCsv(options: { rows: number; customers: number; seed: numbe
     const day = addDays(options.endDate, -Math.floor(options.days * Math.pow(rand(), 1.3)));
     const customer = Math.floor(options.customers * Math.pow(rand(), 1.8));
     const amount = Math.exp(Math.log(40) + 0.8 * normal(rand));
-    lines.push(`${r},${day},S${String(customer + 1).padStart(6, '0')},O${String(r + 1).padStart(8, '0')},${amount.toFixed(2)}`);
+    lines.push(`${r},${day},S${String(customer + 1).padStart(6, '0')},${options.orderPrefix ?? 'O'}${String(r + 1).padStart(8, '0')},${amount.toFixed(2)}`);
   }
   return lines.join('\n') + '\n';
 }
