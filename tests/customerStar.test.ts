@@ -153,4 +153,19 @@ describe.each(ENGINES)('customer star schema on $name', (engine) => {
       { date_key: 20240101, iso_year: 2024, iso_week: 1, day_of_week: 1, day_name: 'Monday', is_weekend: false, month_name: 'January', quarter: 1 },
     ]);
   });
+
+  it('gives a shop with only a sales file every mart its columns allow', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    await upload(ctx, 'sales/sales_a.csv', SALES_EMPTY_INDEX);
+    expect(await runTransform(ctx)).toMatchObject({ status: 'done' });
+    const counts = await wh.query<{ t: string; n: number }>(
+      `SELECT 'fct' AS t, COUNT(*) AS n FROM gold.fct_transactions UNION ALL SELECT 'segments', COUNT(*) FROM gold.customer_segments
+       UNION ALL SELECT 'ltv', COUNT(*) FROM gold.metric_customer_ltv UNION ALL SELECT 'churn', COUNT(*) FROM gold.churn_predictions
+       UNION ALL SELECT 'profiles', COUNT(*) FROM gold.customer_360_profile UNION ALL SELECT 'months', COUNT(*) FROM gold.monthly_metrics`,
+    );
+    // O1 (C4, 100) and O2 (C1, 7.50): two customers, two purchases, one month
+    expect(Object.fromEntries(counts.map((c) => [c.t, c.n]))).toEqual({ fct: 2, segments: 2, ltv: 2, churn: 2, profiles: 2, months: 1 });
+    const [sale] = await wh.query(`SELECT merchant_category_key, channel, status FROM gold.fct_transactions WHERE transaction_id = 'O1'`);
+    expect(sale).toEqual({ merchant_category_key: 0, channel: null, status: 'approved' });
+  });
 });

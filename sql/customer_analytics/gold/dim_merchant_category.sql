@@ -3,9 +3,11 @@
 -- key never changes; categories are compared as written (binary, like every text).
 -- Refresh: full, adding the categories of the changed dates (@date_from, @date_to) it has not seen.
 
+-- the unknown member, as soon as there is data (a shop with only sales files needs it too)
 INSERT INTO gold.dim_merchant_category (merchant_category_key, merchant_category, is_unknown)
 SELECT 0, '(unknown)', 1
-WHERE NOT EXISTS (SELECT 1 FROM gold.dim_merchant_category WHERE merchant_category_key = 0);
+WHERE NOT EXISTS (SELECT 1 FROM gold.dim_merchant_category WHERE merchant_category_key = 0)
+  AND (EXISTS (SELECT 1 FROM bronze.transactions) OR EXISTS (SELECT 1 FROM bronze.sales));
 
 WITH
 seen AS (
