@@ -267,4 +267,38 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
     const [last] = await wh.query(`SELECT MAX(month_start) AS m FROM gold.monthly_metrics`);
     expect(last).toEqual({ m: '2024-03-01' });
   });
+
+  it('gives the same marts incrementally as rebuilt whole: a moved as-of date, a new day, a transaction moved to another month', async () => {
+    // first as of March 31, then the data's own date after a new day's file with a correction
+    await build({ ANALYTICS_AS_OF_DATE: '2024-03-31' });
+    const ctx = testContext({ storage, warehouse: wh });
+    ctx.setNow('2024-07-02T06:00:00Z');
+    await putBlob(
+      storage.storage,
+      'landing',
+      'transactions/transactions_2024-07-01.csv',
+      [
+        'transaction_id,customer_id,transaction_date,transaction_amount,merchant_name,merchant_category,channel,status',
+        'D3,D,2024-07-01,45.00,Shop,Groceries,Mobile,approved',
+        'F2,F,2023-12-20,200.00,Shop,Groceries,Online,approved', // F2 moves from January 2024 to December 2023
+      ].join('\n'),
+    );
+    await runUploadIngest(ctx, 'transactions/transactions_2024-07-01.csv');
+    expect(await runTransform(ctx)).toMatchObject({ status: 'done' });
+    const snapshot = async () => ({
+      monthly: await wh.query(`SELECT customer_id, month_start, purchases, purchase_days, ${dec('spend')}, first_purchase_date, last_purchase_date FROM silver.customer_monthly ORDER BY customer_id, month_start`),
+      months: await wh.query(`SELECT month_start, ${dec('revenue')}, orders, customers, new_customers FROM gold.monthly_metrics ORDER BY month_start`),
+      segments: await wh.query(`SELECT customer_id, segment, segment_rule FROM gold.customer_segments ORDER BY customer_id`),
+      ltv: await wh.query(`SELECT customer_id, ${dec('lifetime_value')}, ${dec('predicted_value_12m')} FROM gold.metric_customer_ltv ORDER BY customer_id`),
+      cohorts: await wh.query(`SELECT cohort_month, months_since_first, active_customers FROM gold.cohort_analysis ORDER BY cohort_month, months_since_first`),
+      scores: await wh.query(`SELECT customer_id, churn_risk_score FROM gold.churn_predictions ORDER BY customer_id`),
+    });
+    const incremental = await snapshot();
+    expect(incremental.monthly).toContainEqual(expect.objectContaining({ customer_id: 'F', month_start: '2023-12-01', spend: '200.00' }));
+    expect(incremental.monthly.some((r) => (r as { customer_id: string; month_start: string }).customer_id === 'F' && (r as { month_start: string }).month_start === '2024-01-01')).toBe(false);
+    expect(incremental.months.at(-1)).toMatchObject({ month_start: '2024-07-01', revenue: '45.00' });
+    const again = await runTransform(ctx, [{ source: 'select', from: '1900-01-01', to: '9999-12-31', reason: 'test', mode: 'rebuild', select: 'customer_analytics' }]);
+    expect(again.status).toBe('done');
+    expect(await snapshot()).toEqual(incremental);
+  });
 });

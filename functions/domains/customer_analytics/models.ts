@@ -176,12 +176,12 @@ export const customerAsOf = sqlModel({
 export const customerMonthly = sqlModel({
   name: 'silver.customer_monthly',
   file: 'silver/customer_monthly.sql',
-  description: 'Per customer and month, up to the as-of date: purchases, purchase days, spend (approved, net of refunds), refunds, declined.',
+  description: 'Per customer and month, up to the as-of date: purchases, purchase days, spend (approved, net of refunds), refunds, declined; only changed months are recomputed.',
   key: ['customer_id', 'month_start'],
   columns: [
     req('customer_id', string(100)),
     req('month_start', date),
-    req('as_of_date', date),
+    req('computed_as_of', date), // the as-of date of the run that computed the row (the latest month's: the previous as-of date)
     req('purchases', int),
     req('purchase_days', int),
     req('spend', decimal(18, 2)),

@@ -27,33 +27,46 @@ WHERE source_system = 'sales'
   );
 
 WITH
--- every row of every id the changed dates carry, ranked: the winner may lie outside them
+-- every row of every id the changed dates carry, wherever its date (the winner may lie outside
+-- them), ranked once; each CTE is referenced once, so no engine evaluates it twice
 transaction_rows AS (
     SELECT
-        t.*,
+        c.*,
         ROW_NUMBER() OVER (
-            PARTITION BY t.transaction_id
-            ORDER BY t._ingested_at DESC, t._source_file DESC, t._row_number DESC
+            PARTITION BY c.transaction_id
+            ORDER BY c._ingested_at DESC, c._source_file DESC, c._row_number DESC
         ) AS file_rank
-    FROM bronze.transactions t
-    WHERE t.transaction_id IN (
-        SELECT transaction_id FROM bronze.transactions
-        WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    )
+    FROM (
+        SELECT t.* FROM bronze.transactions t
+        WHERE CAST(t.transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        UNION ALL
+        SELECT t.* FROM bronze.transactions t
+        WHERE CAST(t.transaction_date AS DATE) NOT BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+          AND t.transaction_id IN (
+              SELECT transaction_id FROM bronze.transactions
+              WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+          )
+    ) c
 ),
 
 sale_rows AS (
     SELECT
-        s.*,
+        c.*,
         ROW_NUMBER() OVER (
-            PARTITION BY s.order_id
-            ORDER BY s._ingested_at DESC, s._source_file DESC, s._row_number DESC
+            PARTITION BY c.order_id
+            ORDER BY c._ingested_at DESC, c._source_file DESC, c._row_number DESC
         ) AS file_rank
-    FROM bronze.sales s
-    WHERE s.order_id IN (
-        SELECT order_id FROM bronze.sales
-        WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-    )
+    FROM (
+        SELECT s.* FROM bronze.sales s
+        WHERE CAST(s.order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        UNION ALL
+        SELECT s.* FROM bronze.sales s
+        WHERE CAST(s.order_date AS DATE) NOT BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+          AND s.order_id IN (
+              SELECT order_id FROM bronze.sales
+              WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+          )
+    ) c
 ),
 
 unioned AS (
