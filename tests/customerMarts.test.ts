@@ -292,11 +292,14 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
       ltv: await wh.query(`SELECT customer_id, ${dec('lifetime_value')}, ${dec('predicted_value_12m')} FROM gold.metric_customer_ltv ORDER BY customer_id`),
       cohorts: await wh.query(`SELECT cohort_month, months_since_first, active_customers FROM gold.cohort_analysis ORDER BY cohort_month, months_since_first`),
       scores: await wh.query(`SELECT customer_id, churn_risk_score FROM gold.churn_predictions ORDER BY customer_id`),
+      values: await wh.query(`SELECT customer_id, as_of_date, purchases, ${dec('mean_amount')}, ${dec('median_amount')}, ${dec('stddev_amount')} FROM gold.metric_avg_transaction_value ORDER BY customer_id`),
     });
     const incremental = await snapshot();
     expect(incremental.monthly).toContainEqual(expect.objectContaining({ customer_id: 'F', month_start: '2023-12-01', spend: '200.00' }));
     expect(incremental.monthly.some((r) => (r as { customer_id: string; month_start: string }).customer_id === 'F' && (r as { month_start: string }).month_start === '2024-01-01')).toBe(false);
     expect(incremental.months.at(-1)).toMatchObject({ month_start: '2024-07-01', revenue: '45.00' });
+    // D: 30, 30, 45 by now (its 2024-06-30 purchase came after the first as-of date)
+    expect(incremental.values).toContainEqual({ customer_id: 'D', as_of_date: '2024-07-01', purchases: 3, mean_amount: '35.00', median_amount: '30.00', stddev_amount: '8.66' });
     const again = await runTransform(ctx, [{ source: 'select', from: '1900-01-01', to: '9999-12-31', reason: 'test', mode: 'rebuild', select: 'customer_analytics' }]);
     expect(again.status).toBe('done');
     expect(await snapshot()).toEqual(incremental);

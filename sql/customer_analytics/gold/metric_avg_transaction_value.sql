@@ -5,13 +5,55 @@
 --   Steady           cv at most @cv_steady
 --   Variable         cv at most @cv_variable
 --   Erratic          above
--- Refresh: full.
+-- Refresh: full, but only customers whose purchases can have changed are recomputed (a median
+-- needs every amount of a customer, so recomputing all of them daily would read the whole fact):
+-- the customers of every row of an id the changed dates carry (old and new rows), and those with a
+-- purchase between the previous as-of date and this one. The rest keep their figures, and every
+-- row takes this as-of date.
 
-DELETE FROM gold.metric_avg_transaction_value;
+DELETE FROM gold.metric_avg_transaction_value
+WHERE customer_id IN (
+        SELECT customer_id FROM bronze.transactions
+        WHERE transaction_id IN (
+            SELECT transaction_id FROM bronze.transactions
+            WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        )
+        UNION
+        SELECT customer_id FROM bronze.sales
+        WHERE order_id IN (
+            SELECT order_id FROM bronze.sales
+            WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        )
+        UNION
+        SELECT f.customer_id FROM gold.fct_transactions f
+        WHERE f.is_purchase = 1
+          AND f.transaction_date > (
+              SELECT MIN(d) FROM (
+                  SELECT as_of_date AS d FROM silver.customer_as_of
+                  UNION ALL SELECT MAX(as_of_date) AS d FROM gold.metric_avg_transaction_value
+              ) previous_and_now
+          )
+          AND f.transaction_date <= (
+              SELECT MAX(d) FROM (
+                  SELECT as_of_date AS d FROM silver.customer_as_of
+                  UNION ALL SELECT MAX(as_of_date) AS d FROM gold.metric_avg_transaction_value
+              ) previous_and_now
+          )
+    );
 
 WITH
 as_of AS (
     SELECT as_of_date FROM silver.customer_as_of
+),
+
+-- the customers who have bought and are not in the table (any more)
+missing AS (
+    SELECT DISTINCT f.customer_id
+    FROM gold.fct_transactions f
+    CROSS JOIN as_of a
+    WHERE f.is_purchase = 1
+      AND f.transaction_date <= a.as_of_date
+      AND f.customer_id NOT IN (SELECT customer_id FROM gold.metric_avg_transaction_value)
 ),
 
 purchases AS (
@@ -23,6 +65,7 @@ purchases AS (
     CROSS JOIN as_of a
     WHERE f.is_purchase = 1
       AND f.transaction_date <= a.as_of_date
+      AND f.customer_id IN (SELECT customer_id FROM missing)
 ),
 
 stats AS (
@@ -60,3 +103,6 @@ SELECT
     END AS spending_consistency
 FROM stats s
 CROSS JOIN as_of a;
+
+UPDATE gold.metric_avg_transaction_value
+SET as_of_date = (SELECT as_of_date FROM silver.customer_as_of);
