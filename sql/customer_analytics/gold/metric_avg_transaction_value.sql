@@ -16,13 +16,13 @@ WHERE customer_id IN (
         SELECT customer_id FROM bronze.transactions
         WHERE transaction_id IN (
             SELECT transaction_id FROM bronze.transactions
-            WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+            WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
         )
         UNION
         SELECT customer_id FROM bronze.sales
         WHERE order_id IN (
             SELECT order_id FROM bronze.sales
-            WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+            WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
         )
         UNION
         SELECT f.customer_id FROM gold.fct_transactions f

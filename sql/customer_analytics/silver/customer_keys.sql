@@ -15,11 +15,11 @@ wanted AS (
     UNION
     SELECT customer_id, CAST('1900-01-01' AS DATE) AS valid_from
     FROM bronze.transactions
-    WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+    WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
     UNION
     SELECT customer_id, CAST('1900-01-01' AS DATE) AS valid_from
     FROM bronze.sales
-    WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+    WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
 ),
 
 new_versions AS (

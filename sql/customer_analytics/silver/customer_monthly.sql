@@ -25,13 +25,13 @@ WHERE month_start >= (
         SELECT {{ month_start(CAST(transaction_date AS DATE)) }} FROM bronze.transactions
         WHERE transaction_id IN (
             SELECT transaction_id FROM bronze.transactions
-            WHERE CAST(transaction_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+            WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
         )
         UNION
         SELECT {{ month_start(CAST(order_date AS DATE)) }} FROM bronze.sales
         WHERE order_id IN (
             SELECT order_id FROM bronze.sales
-            WHERE CAST(order_date AS DATE) BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
+            WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
         )
     );
 
