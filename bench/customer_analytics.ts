@@ -2,7 +2,7 @@
  * `npm run bench -- --domain customers`: the customer analytics benchmark on the local host
  * (Azurite + embedded DuckDB + the handlers the Functions host fires), at the issue's scale.
  *
- *   npm run bench -- --domain customers                          50,000 customers × 580 days (~13.5 M transactions)
+ *   npm run bench -- --domain customers                          50,000 customers × 580 days (14.0 M transactions)
  *   npm run bench -- --domain customers --customers 5000 --days 400   a quick check
  *   npm run bench -- --domain customers --dir /tmp/b --keep      keep the state
  *   npm run bench -- --domain customers --duckdb-memory-limit 1GB --duckdb-threads 2

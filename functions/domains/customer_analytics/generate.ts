@@ -8,7 +8,7 @@
  *
  * Rows are produced day by day and written as they come (memory holds one state per customer,
  * never the rows): `npm run generate -- customers --customers 50000 --days 580` writes about
- * 13.5 million transactions. The same options give the same bytes.
+ * 14 million transactions. The same options give the same bytes.
  *
  *   npm run generate -- customers [--customers 50000] [--days 580] [--seed 42] [--end YYYY-MM-DD]
  *                      [--out .local/generated] [--sales 0] [--rate 1]
@@ -65,7 +65,7 @@ export interface GenerateOptions {
   seed: number;
   /** The last day of transactions. */
   endDate: IsoDate;
-  /** Mean purchases per active customer and day before seasonality (default 1: ~13.5 M rows for 50,000 × 580). */
+  /** Mean purchases per active customer and day before seasonality (default 1: 14.0 M rows for 50,000 × 580). */
   rate?: number;
 }
 
