@@ -7,3 +7,4 @@ import './triggers/usageIngest.js';
 import './triggers/transform.js';
 import './triggers/monitor.js';
 import './triggers/ops.js';
+import './triggers/report.js';

@@ -2,28 +2,16 @@
  * Hostile uploads: every whole-file rule and every limit of the upload ingest, on real Azurite and
  * DuckDB. Each case checks the outcome, the `ops.file_ingests` row and that counts reconcile.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runUploadIngest, type QuarantineRecord } from '../functions/ingest/uploadIngest.js';
 import { MAX_TRIGGER_NAME_CHARS } from '../functions/warehouse/catalog.js';
 import { MAX_SOURCE_FILE_CHARS } from '../functions/storage/blobStore.js';
-import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
-import { jsonLines, listBlobs, readBlobText, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';
+import { jsonLines, listBlobs, readBlobText, testContext, type TestStorage, useIngestFixture } from './support/pipeline.js';
 
 let storage: TestStorage;
 let warehouse: DuckDbWarehouse;
-
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(async () => {
-  await storage.azurite.stop();
-});
-beforeEach(async () => {
-  await resetStorage(storage.storage);
-  await warehouse?.close();
-  warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
-});
+useIngestFixture((f) => ({ storage, warehouse } = f));
 
 const HEADER = 'company_id,name,country,industry_tag,last_contact_at,snapshot_date';
 // Azurite stamps the blob's creation time: the arrival date is today

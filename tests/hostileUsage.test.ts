@@ -3,27 +3,15 @@
  * that answers every page with the text given): nothing crashes, every record is landed or
  * quarantined with its field and reason, text is trimmed, and the contract's ranges hold.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runUsageIngest, usageBronzePath, usageQuarantinePath } from '../functions/ingest/usageIngest.js';
 import { MAX_ACTIVE_USERS } from '../functions/domains/company_activity/sources/productUsage/contract.js';
-import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
-import { jsonLines, readBlobText, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';
+import { jsonLines, readBlobText, testContext, type TestStorage, useIngestFixture } from './support/pipeline.js';
 
 let storage: TestStorage;
 let warehouse: DuckDbWarehouse;
-
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(async () => {
-  await storage.azurite.stop();
-});
-beforeEach(async () => {
-  await resetStorage(storage.storage);
-  await warehouse?.close();
-  warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
-});
+useIngestFixture((f) => ({ storage, warehouse } = f));
 
 const DATE = '2024-02-29';
 const ENV = { USAGE_API_BASE_URL: 'http://usage.invalid', USAGE_API_TOKEN: 't', USAGE_API_MAX_ATTEMPTS: '1', INGEST_MAX_DRIFT_FINDINGS: '5' };

@@ -6,11 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ONLY_SETTINGS, settingsSchema } from '../functions/core/settings.js';
-import { CONTAINERS, QUEUES } from '../functions/storage/blobStore.js';
+import { CONTAINER_ACCESS, CONTAINERS, QUEUES } from '../functions/storage/blobStore.js';
 import { objectEntries, resources, stripComments, variable } from './support/bicep.js';
 import { BUILT_IN_ROLES, checkInfraContract, HOST_STORAGE_SETTINGS, readTemplates, type Templates } from './support/infraContract.js';
 
 const templates = readTemplates();
+/** The containers the app writes (CONTAINER_ACCESS): each needs its own Contributor role. */
+const READ_WRITE_CONTAINERS = Object.entries(CONTAINER_ACCESS).filter(([, access]) => access === 'read-write').map(([name]) => name);
 
 /** A copy of the templates with `file` changed by `edit`, which must change something. */
 function withEdit(file: string, edit: (text: string) => string): Templates {
@@ -85,7 +87,7 @@ describe('infrastructure contract', () => {
       ['functionHostContainers', /^no role assignment gives the function app identity Storage Blob Data Owner on hostStorage\/containers\/azure-webjobs-(hosts|secrets) /, 2],
       ['functionHostTables', /^no role assignment gives the function app identity Storage Table Data Contributor on hostStorage /, 1],
       ['functionReadContainers', /^no role assignment gives the function app identity Storage Blob Data Reader on dataLake\/containers\/landing /, 1],
-      ['functionReadWriteContainers', /^no role assignment gives the function app identity Storage Blob Data Contributor on dataLake\/containers\/(bronze|quarantine) /, 2],
+      ['functionReadWriteContainers', new RegExp(`^no role assignment gives the function app identity Storage Blob Data Contributor on dataLake\\/containers\\/(${READ_WRITE_CONTAINERS.join('|')}) `), READ_WRITE_CONTAINERS.length],
       ['functionQueues', /^no role assignment gives the function app identity Storage Queue Data Contributor on dataLake\/queues\/(landing-events|transform-requests) /, 2],
       ['functionPoisonSenders', /^no role assignment gives the function app identity Storage Queue Data Message Sender on dataLake\/queues\/[a-z-]+-poison /, 2],
       ['functionPoisonReaders', /^no role assignment gives the function app identity Storage Queue Data Reader on dataLake\/queues\/[a-z-]+-poison /, 2],
@@ -261,6 +263,12 @@ describe('infrastructure contract', () => {
       const file = 'functions/triggers/transform.ts';
       const problems = checkInfraContract(withEdit(file, (t) => t.replace('connection: DATA_STORAGE_CONNECTION', "connection: 'AzureWebJobsStorage'")));
       expect(problems).toEqual([`${file}: queue trigger transform must use connection: DATA_STORAGE_CONNECTION (its queues are in the data lake)`]);
+    });
+
+    it('an HTTP function without the function key', () => {
+      const file = 'functions/triggers/report.ts';
+      const problems = checkInfraContract(withEdit(file, (t) => t.replace("authLevel: 'function'", "authLevel: 'anonymous'")));
+      expect(problems).toEqual([`${file}: HTTP function 'report' must use authLevel: 'function' (function-key auth)`]);
     });
 
     it("a pipeline container in the host's account, one account for both", () => {

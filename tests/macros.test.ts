@@ -186,4 +186,18 @@ describe.each(ENGINES)('macros on $name', (engine) => {
       { g: 'odd', p50: 3, p75: 4, p95: 80.8, overall: 3 },
     ]);
   });
+
+  it('percentile_cont of a DECIMAL is the float interpolation on both engines, rounded (not cut) by a cast', async () => {
+    // 3.000 and 4.000 at 0.85: 3.8499999999999996 as a float; DECIMAL(14, 3) rounds it to 3.850
+    // (DuckDB's own quantile of a DECIMAL would answer 3.849)
+    const rows = await wh.query<{ p95: number }>(
+      renderSql(
+        `WITH v (x) AS (SELECT CAST(1 AS DECIMAL(18, 3)) UNION ALL SELECT CAST(2 AS DECIMAL(18, 3)) UNION ALL SELECT CAST(3 AS DECIMAL(18, 3)) UNION ALL SELECT CAST(4 AS DECIMAL(18, 3))),
+         q AS (SELECT {{ percentile_cont(0.95, x) }} AS p95 FROM v)
+         SELECT CAST(MAX(p95) AS DECIMAL(14, 3)) AS p95 FROM q`,
+        wh.engine,
+      ),
+    );
+    expect(rows).toEqual([{ p95: 3.85 }]);
+  });
 });

@@ -20,7 +20,7 @@ const LIMITS = { window: DEFAULT_DATE_WINDOW, anchor: '2025-01-01', anchorMeans:
 const CRM_HEADER = ['company_id', 'name', 'country', 'industry_tag', 'last_contact_at', 'snapshot_date'];
 
 describe('upload source declarations', () => {
-  it('declare the columns of their bronze table, a key of declared columns and a date business date', () => {
+  it('declare the columns of their bronze table, a key of declared columns and a date (or timestamp) business date', () => {
     for (const source of UPLOAD_SOURCES) {
       const declared = Object.entries(source.contract.columns);
       const dataColumns = source.bronzeTable.columns.filter((c) => !c.name.startsWith('_'));
@@ -45,7 +45,7 @@ describe('upload source declarations', () => {
     expect(crmCompanyDaily.bronzeTable).toBe(tableNamed('bronze.crm_company_daily'));
   });
 
-  it('refuse a business date that is not a non-nullable date column', () => {
+  it('refuse a business date that is not a non-nullable date or timestamp column', () => {
     const contract = defineContract<FileContext>()({
       source: 'bad_source',
       columns: { id: { type: text(10), description: 'id' }, day: { type: text(10), description: 'not a date' } },
@@ -53,6 +53,18 @@ describe('upload source declarations', () => {
       duplicateKeys: 'keep',
     });
     expect(() => csvUploadSource(contract, { bronzeTable: tableNamed('bronze.crm_company_daily'), businessDate: 'day', checks: NO_CHECKS })).toThrow(/business date "day" must be a non-nullable date or timestamp column/);
+  });
+
+  it('take a timestamp business date as its UTC date (an incremental export\'s updated_at)', () => {
+    const contract = defineContract<FileContext>()({
+      source: 'changes',
+      columns: { id: { type: text(10), description: 'id' }, updated_at: { type: timestamp, description: 'last change' } },
+      key: ['id'],
+      duplicateKeys: 'keep',
+    });
+    const file = csvUploadSource(contract, { bronzeTable: tableNamed('bronze.crm_company_daily'), businessDate: 'updated_at', checks: NO_CHECKS }).openFile(['id', 'updated_at'], FILE);
+    // 23:30 at -02:00 is the next day in UTC
+    expect(file.validateRow(['a', '2024-02-01T23:30:00-02:00'])).toEqual({ businessDate: '2024-02-02', values: { id: 'a', updated_at: '2024-02-02 01:30:00.000' } });
   });
 });
 

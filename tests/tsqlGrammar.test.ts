@@ -15,7 +15,7 @@ import { reviewStatements } from '../functions/local/printSql.js';
 import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { renderModelSql } from '../functions/transform/models.js';
 import { readVersionSql, writeVersionSql } from '../functions/warehouse/ddl.js';
-import { grantAppAccessSql } from '../functions/warehouse/mssql/appAccess.js';
+import { grantAppAccessSql, grantReportingReaderSql, reportingRoleSql } from '../functions/warehouse/mssql/appAccess.js';
 import { BOOTSTRAP_LOCK_SQL } from '../functions/warehouse/mssql/mssqlWarehouse.js';
 import { describeSyntaxError, GRAMMAR_GAPS, grammarGap, tsqlSyntaxErrors } from './support/tsqlGrammar.js';
 import { pipelineTour } from './support/pipelineTour.js';
@@ -39,6 +39,8 @@ describe('T-SQL grammar', () => {
     writeVersionSql().forEach((sql, i) => add(sql, `mssql engine: write the version marker (${i + 1})`));
     add(grantAppAccessSql('FROM EXTERNAL PROVIDER'), 'db:setup: grant the app identity');
     add(grantAppAccessSql('WITHOUT LOGIN'), 'db:setup --without-login: grant a test user');
+    add(reportingRoleSql(), 'db:setup: the reporting role');
+    add(grantReportingReaderSql('FROM EXTERNAL PROVIDER'), 'db:setup --reporting-reader: a Power BI reader');
 
     // run time: everything the pipeline sends on a tour, but the DuckDB renderings of the models
     const duckdbModels = new Set(

@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVENTS, METRICS } from '../functions/core/telemetry.js';
 import { runUploadIngest, type QuarantineRecord } from '../functions/ingest/uploadIngest.js';
 import { handleLandingEvent, blobCreatedEvent } from '../functions/ingest/landingEvents.js';
 import { crmSampleCsv } from '../functions/local/sampleData.js';
-import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
-import { jsonLines, listBlobs, putBlob, readBlobText, resetStorage, startTestStorage, testContext, type TestContext, type TestStorage } from './support/pipeline.js';
+import { jsonLines, listBlobs, putBlob, readBlobText, testContext, type TestContext, type TestStorage, useIngestFixture } from './support/pipeline.js';
 
 let storage: TestStorage;
 let warehouse: DuckDbWarehouse;
-
-beforeAll(async () => {
-  storage = await startTestStorage();
-});
-afterAll(async () => {
-  await storage.azurite.stop();
-});
-beforeEach(async () => {
-  await resetStorage(storage.storage);
-  await warehouse?.close();
-  warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
-});
+useIngestFixture((f) => ({ storage, warehouse } = f));
 
 const HEADER = 'company_id,name,country,industry_tag,last_contact_at,snapshot_date';
 

@@ -10,6 +10,26 @@ import { z } from 'zod';
 const positiveInt = z.coerce.number().int().positive();
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
+/** Hours per ticket priority, written `urgent=1,high=4,medium=8,low=24` (every priority, 1 to 8,760 hours). */
+type Priority = 'urgent' | 'high' | 'medium' | 'low';
+const priorityHours = z.string().transform((text, ctx) => {
+  const hours: Partial<Record<Priority, number>> = {};
+  for (const part of text.split(',')) {
+    const m = /^\s*(urgent|high|medium|low)\s*=\s*(\d{1,4})\s*$/.exec(part);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 8760) {
+      ctx.addIssue({ code: 'custom', message: `expected priority=hours for urgent, high, medium and low (1 to 8760 hours each), e.g. urgent=1,high=4,medium=8,low=24; got "${part.trim()}"` });
+      return z.NEVER;
+    }
+    hours[m[1] as Priority] = Number(m[2]);
+  }
+  const missing = ['urgent', 'high', 'medium', 'low'].filter((p) => !(p in hours));
+  if (missing.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `no hours for ${missing.join(', ')} (expected urgent, high, medium and low)` });
+    return z.NEVER;
+  }
+  return hours as Record<Priority, number>;
+});
+
 export const settingsSchema = z.object({
   /** Warehouse engine: `duckdb` (embedded file, the local default) or `mssql` (Azure SQL / SQL Server). */
   WAREHOUSE_ENGINE: z.enum(['duckdb', 'mssql']).default('duckdb'),
@@ -112,6 +132,12 @@ export const settingsSchema = z.object({
    * Monitoring Metrics Publisher role on it. Unset: sent without a token.
    */
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
+
+  // ---- CRM warehouse ----
+  /** Support SLA, first response: the target in hours per ticket priority (gold.fact_tickets). */
+  CRM_SLA_FIRST_RESPONSE_HOURS: priorityHours.prefault('urgent=1,high=4,medium=8,low=24'),
+  /** Support SLA, resolution: the target in hours per ticket priority. */
+  CRM_SLA_RESOLUTION_HOURS: priorityHours.prefault('urgent=24,high=72,medium=120,low=240'),
 
   // ---- customer analytics ----
   /**

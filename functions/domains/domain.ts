@@ -7,6 +7,7 @@
 import type { IsoDate } from '../core/dates.js';
 import type { Settings } from '../core/settings.js';
 import type { SourceChecks } from '../quality/sourceChecks.js';
+import type { DomainReport } from '../report/page.js';
 import { completeModel, type ModelDef, type ModelSpec, type ModelValues } from '../transform/models.js';
 import type { ColumnDef, TableDef } from '../warehouse/catalog.js';
 import type { SqlSession, SqlValue } from '../warehouse/warehouse.js';
@@ -66,6 +67,8 @@ export interface DomainSpec {
    * is made by `npm start` itself.
    */
   sample?: (options: SampleOptions) => SampleFile[];
+  /** Its pages in the HTML report and its share of the executive summary (`<domain>/report.ts`; docs/report.md). */
+  report?: DomainReport;
 }
 
 export interface SampleOptions {
@@ -99,6 +102,7 @@ export interface Domain {
   values(settings: Settings): ModelValues;
   headlines(session: SqlSession, settings: Settings): Promise<Headline[]>;
   sample(options: SampleOptions): SampleFile[];
+  report: DomainReport;
 }
 
 export function uploadBronzeSource(s: UploadSource): BronzeSource {
@@ -125,5 +129,6 @@ export function defineDomain(spec: DomainSpec): Domain {
     },
     headlines: (session, settings) => spec.headlines?.(session, settings) ?? Promise.resolve([]),
     sample: (options) => spec.sample?.(options) ?? [],
+    report: spec.report ?? {},
   };
 }

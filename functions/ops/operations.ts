@@ -14,8 +14,8 @@ import { runUsageIngest } from '../ingest/usageIngest.js';
 import { sourceFreshness } from '../quality/freshness.js';
 import { BRONZE_SOURCES } from '../domains/registry.js';
 import { USAGE_SOURCE } from '../domains/company_activity/sources/productUsage/contract.js';
-import type { Readable } from 'node:stream';
-import { container, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
+import { container } from '../storage/blobStore.js';
+import { copyToQuarantine, removeFromBronze } from '../transform/isolate.js';
 import { lookbackDays } from '../domains/company_activity/windows.js';
 import { MODEL_GRAPH } from '../domains/registry.js';
 import { SelectionError } from '../transform/graph.js';
@@ -281,23 +281,17 @@ async function replay(ctx: PipelineContext, q: z.infer<(typeof operationInputs)[
  * To put it back: copy the blob back to its bronze path and `replay` it.
  */
 async function quarantineBronzeFile(ctx: PipelineContext, q: z.infer<(typeof operationInputs)['quarantine']>): Promise<OperationResult> {
-  const bronzeBlob = container(ctx.storage, 'bronze').getBlobClient(q.file);
-  if (!(await bronzeBlob.exists())) return { status: 404, body: { error: `quarantine: file: no blob bronze/${q.file}` } };
+  if (!(await container(ctx.storage, 'bronze').getBlobClient(q.file).exists())) return { status: 404, body: { error: `quarantine: file: no blob bronze/${q.file}` } };
   const sourceName = q.file.split('/')[0]!;
   const source = BRONZE_SOURCES.find((s) => s.name === sourceName)!;
   const table = `${source.table.schema}.${source.table.name}`; // from the catalogue, never from input
-  const target = `${q.file.replace(/\.jsonl$/, '')}.isolated`;
-  const fileName = q.file.split('/').pop()!;
   const run = await Run.start(ctx, 'operation', `ops:quarantine bronze/${q.file}`);
   try {
-    const quarantine = container(ctx.storage, 'quarantine');
-    const download = await bronzeBlob.download();
-    await uploadStreamAtomically(quarantine, `${target}/${fileName}`, download.readableStreamBody as Readable, { contentType: 'application/x-ndjson' });
-    await writeJsonBlob(quarantine, `${target}/reason.json`, { source: sourceName, file: `bronze/${q.file}`, reason: q.reason, isolated_at: ctx.now().toISOString(), run_id: run.runId });
+    const quarantinedAs = await copyToQuarantine(ctx, q.file, { source: sourceName, reason: q.reason, run_id: run.runId });
     const file = `bronze/${q.file}`;
     const removed = await ctx.warehouse.transaction(async (tx) => {
       const [range] = await tx.query<{ min_date: string | null; max_date: string | null; n: number }>(
-        `SELECT MIN(CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS n FROM ${table} WHERE _bronze_file = @file`,
+        `SELECT MIN(TRY_CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(TRY_CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS n FROM ${table} WHERE _bronze_file = @file`,
         { file },
       );
       await tx.exec(`DELETE FROM ${table} WHERE _bronze_file = @file`, { file });
@@ -308,9 +302,9 @@ async function quarantineBronzeFile(ctx: PipelineContext, q: z.infer<(typeof ope
       return { rows: range?.n ?? 0, from: range?.min_date ?? null, to: range?.max_date ?? null };
     });
     // last: while the blob exists a crash before this point can be re-run; once gone it is not loaded again
-    await bronzeBlob.delete();
+    await removeFromBronze(ctx, q.file);
     await requestTransform(ctx.storage, sourceName, { from: removed.from ?? toIsoDate(ctx.now()), to: removed.to ?? toIsoDate(ctx.now()) }, `quarantine of ${file}`);
-    const detail = { file, source: sourceName, rowsRemoved: removed.rows, dates: removed.from ? { from: removed.from, to: removed.to } : null, quarantinedAs: `quarantine/${target}/${fileName}`, reason: q.reason };
+    const detail = { file, source: sourceName, rowsRemoved: removed.rows, dates: removed.from ? { from: removed.from, to: removed.to } : null, quarantinedAs, reason: q.reason };
     await run.finish('succeeded', { rowsOut: removed.rows, detail });
     return { status: 202, body: { runId: run.runId, ...detail, transform: 'requested' } };
   } catch (err) {

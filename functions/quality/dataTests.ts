@@ -9,6 +9,7 @@
  * and values bound as parameters. Expression tests are SQL written by us in the declarations.
  */
 import type { DateRange } from '../core/dates.js';
+import { sha256Hex } from '../core/hash.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import type { SqlParams, SqlSession } from '../warehouse/warehouse.js';
 
@@ -32,6 +33,7 @@ export type DataTest = TestOptions &
     | { type: 'expression'; name: string; expression: string }
     | { type: 'freshness'; column: string; warnAfterHours: number; errorAfterHours: number }
     | { type: 'row_count_change'; tolerancePct: number }
+    | { type: 'metric_stability'; period: string[]; metrics: string[]; closed: string }
   );
 
 /** Declaration helpers: `test.unique(['activity_date', 'company_id'])`. */
@@ -47,6 +49,20 @@ export const test = {
   freshness: (hours: { warnAfterHours: number; errorAfterHours: number }, column = '_ingested_at'): DataTest => ({ type: 'freshness', column, ...hours }),
   /** The table's row count against the previous successful run's, as a percentage change. */
   rowCountChange: (tolerancePct: number, o: TestOptions = {}): DataTest => ({ type: 'row_count_change', tolerancePct, ...o }),
+  /**
+   * A closed period's metrics do not change when a later run adds only newer data: each run records
+   * the `metrics` of every row meeting `closed` (SQL, e.g. `is_partial_period = 0`), by its `period`
+   * columns, and compares them with the previous successful run's. Severity `warn` unless told:
+   * a late export of older data changes a closed period legitimately, and someone should know.
+   */
+  metricStability: (spec: { period: string | string[]; metrics: string[]; closed: string }, o: TestOptions = {}): DataTest => ({
+    type: 'metric_stability',
+    period: [spec.period].flat(),
+    metrics: spec.metrics,
+    closed: spec.closed,
+    severity: 'warn',
+    ...o,
+  }),
 };
 
 /** The stable name of a test within its table (also the last part of `test_id`). */
@@ -67,6 +83,8 @@ export function testName(t: DataTest): string {
       return `freshness(${t.column})`;
     case 'row_count_change':
       return `row_count_change(${t.tolerancePct}%)${where}`;
+    case 'metric_stability':
+      return `metric_stability(${t.metrics.join(', ')} by ${t.period.join(', ')})${where}`;
   }
 }
 
@@ -95,6 +113,8 @@ export interface TestScope {
   dateColumn?: string;
   range?: DateRange;
   now: Date;
+  /** The run the tests belong to (the metric-stability test records its values under it). */
+  runId?: string;
 }
 
 const SAMPLE_SIZE = 5;
@@ -135,6 +155,10 @@ export function validateTest(table: TableDef, t: DataTest): void {
       break;
     case 'row_count_change':
       if (!(t.tolerancePct > 0)) throw new Error(`${tableName(table)}: row_count_change needs a positive tolerance`);
+      break;
+    case 'metric_stability':
+      if (t.period.length === 0 || t.metrics.length === 0) throw new Error(`${tableName(table)}: metric_stability needs period and metric columns`);
+      [...t.period, ...t.metrics].forEach((c) => column(table, c));
       break;
     case 'expression':
       break;
@@ -196,6 +220,7 @@ function failingRowsSql(t: DataTest, scope: TestScope): { sql: string; params: S
       return { sql: `SELECT ${keys} ${from}${where(`NOT (${t.expression})`)}`, params, sampleColumns: keyColumns };
     case 'freshness':
     case 'row_count_change':
+    case 'metric_stability':
       return undefined;
   }
 }
@@ -204,6 +229,7 @@ function failingRowsSql(t: DataTest, scope: TestScope): { sql: string; params: S
 export function testQuerySql(t: DataTest, scope: TestScope): { sql: string; params: SqlParams } {
   if (t.type === 'freshness') return { sql: freshnessSql(scope.table, t.column), params: {} };
   if (t.type === 'row_count_change') return { sql: rowCountSql(scope.table, t.where), params: {} };
+  if (t.type === 'metric_stability') return { sql: changedMetricsSql(), params: { run_id: '@run_id', previous_run_id: '@previous_run_id', test_id_hash: '@test_id_hash' } };
   const failing = failingRowsSql(t, scope)!;
   return { sql: countSql(failing.sql), params: failing.params };
 }
@@ -222,7 +248,7 @@ export async function runDataTests(session: SqlSession, tests: readonly DataTest
 async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promise<DataTestResult> {
   const started = Date.now();
   const severity = t.severity ?? 'error';
-  const tested = scope.dateColumn && scope.range && t.type !== 'freshness' && t.type !== 'row_count_change' ? scope.range : undefined;
+  const tested = scope.dateColumn && scope.range && t.type !== 'freshness' && t.type !== 'row_count_change' && t.type !== 'metric_stability' ? scope.range : undefined;
   const base = { testId: `${tableName(scope.table)}:${testName(t)}`, table: tableName(scope.table), stage: scope.table.schema, type: t.type, range: tested, checkedAt: scope.now };
   const done = (r: Pick<DataTestResult, 'status' | 'failingRows' | 'observedValue' | 'sampleKeys' | 'message'> & { severity?: Severity }): DataTestResult => ({
     ...base,
@@ -254,6 +280,8 @@ async function runOne(session: SqlSession, t: DataTest, scope: TestScope): Promi
     const message = `${count} rows, ${changePct >= 0 ? '+' : ''}${changePct.toFixed(1)}% against ${previous} in the previous successful run (tolerance ±${t.tolerancePct}%)`;
     return done({ status: broke ? severity : 'pass', failingRows: broke ? Math.abs(count - previous) : 0, observedValue: count, sampleKeys: [], message });
   }
+
+  if (t.type === 'metric_stability') return done(await metricStability(session, t, scope, base.testId, severity));
 
   const failing = failingRowsSql(t, scope)!;
   const [counted] = await session.query<{ n: number }>(countSql(failing.sql), failing.params);
@@ -291,6 +319,81 @@ async function previousRowCount(session: SqlSession, testId: string): Promise<nu
     { test_id: testId },
   );
   return rows[0]?.observed_value == null ? undefined : Number(rows[0].observed_value);
+}
+
+// ---- metric stability ---------------------------------------------------------------------------
+
+type MetricStabilityTest = Extract<DataTest, { type: 'metric_stability' }>;
+
+/** How many changed values a message lists. */
+const CHANGES_LISTED = 5;
+
+/** This run's values of the closed periods into ops.metric_snapshots: one row per period and metric. */
+function snapshotSql(t: MetricStabilityTest, table: TableDef): { sql: string; params: SqlParams } {
+  const period = t.period.map((c) => `t.${column(table, c)}`);
+  // CONCAT turns dates into YYYY-MM-DD and numbers into digits on both engines
+  const periodKey = period.length === 1 ? `CONCAT(${period[0]}, '')` : `CONCAT(${period.join(", '|', ")})`;
+  const params: SqlParams = {};
+  const selects = t.metrics.map((m, i) => {
+    params[`metric${i}`] = m;
+    return `SELECT @run_id, @test_id_hash, ${periodKey}, @metric${i}, CAST(t.${column(table, m)} AS DECIMAL(38, 6)) FROM ${tableName(table)} t WHERE (${t.closed})`;
+  });
+  return { sql: `INSERT INTO ops.metric_snapshots (run_id, test_id_hash, period_key, metric, metric_value)\n${selects.join('\nUNION ALL\n')}`, params };
+}
+
+/** The previous snapshot's values that this run's do not repeat (changed, or the period no longer closed). */
+function changedMetricsSql(): string {
+  return `SELECT prev.period_key, prev.metric, prev.metric_value AS previous_value, cur.metric_value AS current_value
+FROM ops.metric_snapshots prev
+LEFT JOIN ops.metric_snapshots cur
+  ON cur.run_id = @run_id AND cur.test_id_hash = prev.test_id_hash AND cur.period_key = prev.period_key AND cur.metric = prev.metric
+WHERE prev.run_id = @previous_run_id AND prev.test_id_hash = @test_id_hash
+  AND (cur.period_key IS NULL
+    OR (cur.metric_value IS NULL AND prev.metric_value IS NOT NULL)
+    OR (cur.metric_value IS NOT NULL AND prev.metric_value IS NULL)
+    OR cur.metric_value <> prev.metric_value)`;
+}
+
+const decimalText = (v: unknown): string => (v === null || v === undefined ? 'none' : String(Number(v)));
+
+/**
+ * Records this run's closed-period values, compares them with those of the latest successful run
+ * that recorded any, and keeps only those two runs' values (so the table stays small).
+ */
+async function metricStability(
+  session: SqlSession,
+  t: MetricStabilityTest,
+  scope: TestScope,
+  testId: string,
+  severity: Severity,
+): Promise<Pick<DataTestResult, 'status' | 'failingRows' | 'observedValue' | 'sampleKeys' | 'message'>> {
+  if (!scope.runId) return { status: 'pass', failingRows: 0, observedValue: null, sampleKeys: [], message: 'not run: no pipeline run to record the values under' };
+  const ids = { run_id: scope.runId, test_id_hash: sha256Hex(testId) };
+  const snapshot = snapshotSql(t, scope.table);
+  const recorded = await session.exec(snapshot.sql, { ...ids, ...snapshot.params });
+  const runs = await session.query<{ run_id: string; started_at: Date | string }>(
+    `SELECT s.run_id, MAX(p.started_at) AS started_at FROM ops.metric_snapshots s JOIN ops.pipeline_runs p ON p.run_id = s.run_id
+     WHERE s.test_id_hash = @test_id_hash AND s.run_id <> @run_id AND p.status = 'succeeded' GROUP BY s.run_id`,
+    ids,
+  );
+  const previous = runs.sort((a, b) => new Date(b.started_at).getTime() - new Date(a.started_at).getTime())[0]?.run_id;
+  await session.exec(
+    `DELETE FROM ops.metric_snapshots WHERE test_id_hash = @test_id_hash AND run_id <> @run_id${previous ? ' AND run_id <> @previous_run_id' : ''}`,
+    previous ? { ...ids, previous_run_id: previous } : ids,
+  );
+  if (!previous) return { status: 'pass', failingRows: 0, observedValue: recorded, sampleKeys: [], message: `${recorded} closed-period values recorded; no earlier run to compare with` };
+
+  const changed = await session.query<{ period_key: string; metric: string; previous_value: unknown; current_value: unknown }>(changedMetricsSql(), { ...ids, previous_run_id: previous });
+  if (changed.length === 0) return { status: 'pass', failingRows: 0, observedValue: recorded, sampleKeys: [], message: `${recorded} closed-period values, as in run ${previous}` };
+  changed.sort((a, b) => (a.period_key === b.period_key ? a.metric.localeCompare(b.metric) : a.period_key < b.period_key ? -1 : 1));
+  const listed = changed.slice(0, CHANGES_LISTED).map((c) => `${c.metric} for ${c.period_key}: ${decimalText(c.previous_value)} → ${decimalText(c.current_value)}`);
+  return {
+    status: severity,
+    failingRows: changed.length,
+    observedValue: recorded,
+    sampleKeys: changed.slice(0, CHANGES_LISTED).map((c) => ({ period: c.period_key, metric: c.metric, previous: decimalText(c.previous_value), current: decimalText(c.current_value) })),
+    message: `${changed.length} closed-period value(s) changed since run ${previous}: ${listed.join('; ')}${changed.length > CHANGES_LISTED ? '; …' : ''}`,
+  };
 }
 
 /** The error-severity failures among results: non-empty means "do not publish". */

@@ -9,6 +9,7 @@ import { Run } from '../ops/runs.js';
 import { BRONZE_SOURCES } from '../domains/registry.js';
 import { runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
+import type { SqlSession } from '../warehouse/warehouse.js';
 
 export interface SourceFreshness {
   source: string;
@@ -23,8 +24,11 @@ export interface SourceFreshness {
   message: string;
 }
 
-/** Freshness of every source at `ctx.now()`; read-only. */
-export async function sourceFreshness(ctx: PipelineContext): Promise<SourceFreshness[]> {
+/** What measuring needs: a session to read the bronze tables, and the time to measure at. */
+type Measuring = { warehouse: SqlSession; now: () => Date };
+
+/** Freshness of every source at `ctx.now()`; read-only (the report measures at its latest run). */
+export async function sourceFreshness(ctx: Measuring): Promise<SourceFreshness[]> {
   return (await measure(ctx)).map((m) => m.freshness);
 }
 
@@ -62,7 +66,7 @@ export async function runFreshnessCheck(ctx: PipelineContext, triggerName = 'fre
   }
 }
 
-async function measure(ctx: PipelineContext): Promise<{ freshness: SourceFreshness; result: DataTestResult }[]> {
+async function measure(ctx: Measuring): Promise<{ freshness: SourceFreshness; result: DataTestResult }[]> {
   const now = ctx.now();
   const out: { freshness: SourceFreshness; result: DataTestResult }[] = [];
   for (const source of BRONZE_SOURCES) {

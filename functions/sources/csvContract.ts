@@ -8,6 +8,7 @@
  * every row of every upload (measured the hot spot next to csv-parse).
  */
 import type { SourceChecks } from '../quality/sourceChecks.js';
+import type { IsoDate } from '../core/dates.js';
 import type { TableDef } from '../warehouse/catalog.js';
 import {
   columnBounds,
@@ -111,8 +112,8 @@ export function headerKey(name: string): string {
 
 /**
  * An upload (CSV) source from its contract: the contract file exports the result and the
- * registry lists it. `businessDate` must be a non-nullable date or timestamp column; a
- * timestamp's business date is its UTC date.
+ * registry lists it. `businessDate` must be a non-nullable date or timestamp column (a
+ * timestamp's UTC date: an incremental export's `updated_at`, a transaction's time).
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
@@ -136,6 +137,8 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   if (!business || (business.type.kind !== 'date' && business.type.kind !== 'timestamp') || business.nullable) {
     throw new Error(`${contract.source}: the business date "${options.businessDate}" must be a non-nullable date or timestamp column`);
   }
+  // a timestamp lands as UTC text `YYYY-MM-DD HH:MM:SS.mmm`: its date is the first ten characters
+  const businessDateOf = business.type.kind === 'timestamp' ? (v: string): IsoDate => v.slice(0, 10) : (v: string): IsoDate => v;
   if (business.optional && !business.whenAbsent) throw new Error(`${contract.source}: the optional business date "${options.businessDate}" needs a whenAbsent`);
   // the header a column is found under: its own name unless it declares another
   const headerOf = (c: CompiledColumn) => c.spec.header ?? c.name;
@@ -152,8 +155,6 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   const shownAs = columns.map(headerOf);
   const shown = (name: string) => contract.columns[name]?.header ?? name;
   const rules = contract.rules ?? [];
-  // a timestamp's business date is its UTC date: the first 10 characters of its UTC text
-  const businessIsTimestamp = business.type.kind === 'timestamp';
 
   return {
     name: contract.source,
@@ -235,8 +236,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
           if (reason !== undefined) return { field: shown(rule.field), reason };
         }
         if (keys && !keys.add(values)) return { field: shown(contract.key[0]!), reason: duplicateKeyReason(contract.key, values) };
-        const business = values[options.businessDate] as string;
-        return { values, businessDate: businessIsTimestamp ? business.slice(0, 10) : business };
+        return { values, businessDate: businessDateOf(values[options.businessDate] as string) };
       };
 
       const drift = (): DriftFinding[] => {

@@ -17,6 +17,8 @@ export const CONTAINERS = {
   bronze: 'bronze',
   /** Rejected rows and files, each with its reason. */
   quarantine: 'quarantine',
+  /** The HTML report, written after each successful transform run; `GET /api/report` serves it. */
+  reports: 'reports',
 } as const;
 
 /**
@@ -43,6 +45,7 @@ export const CONTAINER_ACCESS = {
   landing: 'read',
   bronze: 'read-write',
   quarantine: 'read-write',
+  reports: 'read-write',
 } as const satisfies Record<keyof typeof CONTAINERS, 'read' | 'read-write'>;
 
 /**

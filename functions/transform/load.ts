@@ -12,13 +12,14 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sqlTimestampText, type PipelineContext } from '../core/context.js';
 import { unionRange, type DateRange } from '../core/dates.js';
-import { METRICS } from '../core/telemetry.js';
+import { EVENTS, METRICS } from '../core/telemetry.js';
 import type { BronzeSource } from '../domains/domain.js';
 import type { Run } from '../ops/runs.js';
 import type { ModelGraph } from './graph.js';
 import { container, readBronzeLineage } from '../storage/blobStore.js';
 import { OPS_TABLES } from '../warehouse/catalog.js';
 import type { SqlParams } from '../warehouse/warehouse.js';
+import { copyToQuarantine, removeFromBronze } from './isolate.js';
 import { recordRequest } from './requests.js';
 
 /**
@@ -136,27 +137,41 @@ function loadBatches(files: BronzeFile[]): BronzeFile[][] {
   return batches;
 }
 
+/** A loaded file whose business dates cannot be read: it is taken out of the load and isolated. */
+interface UnreadableFile {
+  bronze_file: string;
+  first_line: number;
+  row_count: number;
+  example: string;
+}
+
 /**
  * Loads a batch of bronze blobs of one source, replacing whatever earlier versions of them
  * loaded, and leaves a request for the dates they touched (old and new content), all in one
  * transaction: the batch is loaded whole or not at all.
+ *
+ * A file whose business dates cannot be read as dates (bronze written before the contracts held
+ * a date window, or by hand) would stop every later load: it is taken out of the batch and
+ * isolated to quarantine with the line and value, and the rest of the batch carries on.
  */
 async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: BronzeFile[], staged: StagedBatch): Promise<{ rowsIn: number; rowsOut: number; detail: unknown }> {
   const source = files[0]!.source;
   const table = source.table;
   const target = `${table.schema}.${table.name}`;
+  const dateColumn = source.dateColumn; // from the source's declaration, never from input
+  const textDates = table.columns.find((c) => c.name === dateColumn)?.type.kind === 'string';
   // `@f0, @f1, …`: placeholders generated here; the file names are bound as parameters
   const fileParams: SqlParams = {};
   const inList = files.map((f, i) => ((fileParams[`f${i}`] = `bronze/${f.path}`), `@f${i}`)).join(', ');
-  const rangesSql = `SELECT _bronze_file, MIN(CAST(${source.dateColumn} AS DATE)) AS min_date, MAX(CAST(${source.dateColumn} AS DATE)) AS max_date, COUNT(*) AS row_count
+  const rangesSql = `SELECT _bronze_file, MIN(TRY_CAST(${dateColumn} AS DATE)) AS min_date, MAX(TRY_CAST(${dateColumn} AS DATE)) AS max_date, COUNT(*) AS row_count
                      FROM ${target} WHERE _bronze_file IN (${inList}) GROUP BY _bronze_file`;
-  type FileRange = { _bronze_file: string; min_date: string; max_date: string; row_count: number };
+  type FileRange = { _bronze_file: string; min_date: string | null; max_date: string | null; row_count: number };
 
   const loaded = await ctx.warehouse.transaction(async (tx) => {
     // Replacing earlier versions: their dates need rebuilding too. First loads skip the scans.
     const before = files.some((f) => f.reload) ? await tx.query<FileRange>(rangesSql, fileParams) : [];
     if (before.length > 0) await tx.exec(`DELETE FROM ${target} WHERE _bronze_file IN (${inList})`, fileParams);
-    const rows = await tx.loadJsonLinesMany(
+    let rows = await tx.loadJsonLinesMany(
       table,
       files.map((f, i) => ({
         path: staged.paths[i]!,
@@ -164,23 +179,48 @@ async function loadBronzeFiles(ctx: PipelineContext, runId: string, files: Bronz
         constants: { _source_file: f.sourceFile, _ingested_at: sqlTimestampText(f.ingestedAt), _bronze_file: `bronze/${f.path}` },
       })),
     );
-    const after = await tx.query<FileRange>(rangesSql, fileParams);
+    const unreadable = textDates
+      ? await tx.query<UnreadableFile>(
+          `SELECT _bronze_file AS bronze_file, MIN(_row_number) AS first_line, COUNT(*) AS row_count, MIN(${dateColumn}) AS example
+           FROM ${target} WHERE _bronze_file IN (${inList}) AND ${dateColumn} IS NOT NULL AND TRY_CAST(${dateColumn} AS DATE) IS NULL
+           GROUP BY _bronze_file`,
+          fileParams,
+        )
+      : [];
+    for (const u of unreadable) {
+      const [n] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${target} WHERE _bronze_file = @file`, { file: u.bronze_file });
+      await tx.exec(`DELETE FROM ${target} WHERE _bronze_file = @file`, { file: u.bronze_file });
+      rows -= n?.n ?? 0;
+    }
+    const isolated = new Set(unreadable.map((u) => u.bronze_file));
+    const after = (await tx.query<FileRange>(rangesSql, fileParams)).filter((r) => !isolated.has(r._bronze_file));
     let range: DateRange | undefined;
-    for (const r of [...before, ...after]) range = unionRange(range, { from: r.min_date, to: r.max_date });
+    for (const r of [...before, ...after]) if (r.min_date && r.max_date) range = unionRange(range, { from: r.min_date, to: r.max_date });
 
-    const loaded = new Map(after.map((r) => [r._bronze_file, r]));
+    const byFile = new Map(after.map((r) => [r._bronze_file, r]));
     await tx.exec(`DELETE FROM ops.loaded_files WHERE bronze_file IN (${inList})`, fileParams);
     const now = ctx.now();
     await tx.appendRows(
       OPS_TABLES.loadedFiles,
-      files.map((f) => {
-        const r = loaded.get(`bronze/${f.path}`);
-        return [`bronze/${f.path}`, source.name, f.etag, r?.row_count ?? 0, r?.min_date ?? null, r?.max_date ?? null, now, runId];
-      }),
+      files
+        .filter((f) => !isolated.has(`bronze/${f.path}`))
+        .map((f) => {
+          const r = byFile.get(`bronze/${f.path}`);
+          return [`bronze/${f.path}`, source.name, f.etag, r?.row_count ?? 0, r?.min_date ?? null, r?.max_date ?? null, now, runId];
+        }),
     );
     if (range) await recordRequest(tx, { source: source.name, ...range, reason: `load of ${files.length} ${source.name} file(s)` }, now);
-    return { rowsIn: rows, rowsOut: rows, detail: { files: files.length, dates: range ?? null } };
+    return { rowsIn: rows, rowsOut: rows, unreadable, detail: { files: files.length, dates: range ?? null, ...(unreadable.length ? { isolated: unreadable } : {}) } };
   });
+  // after the commit: the isolated files leave bronze for quarantine, with their reason
+  for (const u of loaded.unreadable) {
+    const reason = `${dateColumn} is not a date on line ${u.first_line}: "${u.example}" (${u.row_count} row(s) of the file have an unreadable ${dateColumn})`;
+    const bronzePath = u.bronze_file.replace(/^bronze\//, '');
+    const quarantinedAs = await copyToQuarantine(ctx, bronzePath, { source: source.name, reason, run_id: runId });
+    await removeFromBronze(ctx, bronzePath);
+    ctx.log.warn(`bronze file isolated by the load: ${reason}`, { file: u.bronze_file, quarantinedAs });
+    ctx.telemetry.event(EVENTS.fileRejected, { runId, source: source.name, file: u.bronze_file, reason });
+  }
   ctx.telemetry.metric(METRICS.rowsLoaded, loaded.rowsOut, { source: source.name });
-  return loaded;
+  return { rowsIn: loaded.rowsIn, rowsOut: loaded.rowsOut, detail: loaded.detail };
 }

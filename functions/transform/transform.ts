@@ -13,12 +13,13 @@ import { randomUUID } from 'node:crypto';
 import type { PipelineContext } from '../core/context.js';
 import { unionRange, type DateRange } from '../core/dates.js';
 import { MODEL_GRAPH } from '../domains/registry.js';
-import { Run } from '../ops/runs.js';
+import { errorText, Run } from '../ops/runs.js';
 import { blockingFailures, DataTestFailure, runDataTests, tableName, type DataTestResult, type TestScope } from '../quality/dataTests.js';
 import { recordTestResults, type TestSummary } from '../quality/recordResults.js';
 import { parameterNames } from '../warehouse/sqlText.js';
 import type { SqlParams, SqlValue } from '../warehouse/warehouse.js';
 import { SelectionError, type ModelGraph } from './graph.js';
+import { explainModelError } from './diagnose.js';
 import { listNewBronzeFiles, loadNewBronzeFiles } from './load.js';
 import { insertsRows, modelTests, renderModelSql, type ModelDef } from './models.js';
 import { releaseLease, tryAcquireLease } from './lease.js';
@@ -198,10 +199,13 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
     const detail = { files: newFiles.length, changes: pass.changes, models: pass.models, tests: pass.tests, ...failureDetail(pass) };
     if (pass.failed.length === 0) {
       await run.finish('succeeded', { rowsIn: rowsLoaded, rowsOut, detail });
+      await writeReport(ctx, run);
       return pass;
     }
     const error = describeFailures(pass);
     await run.finish('failed', { rowsIn: rowsLoaded, rowsOut, detail }, error);
+    // what did publish is reported too, and its Pipeline health page shows the failure
+    if (pass.models.length > 0) await writeReport(ctx, run);
     // A failure other than a data test (SQL, a value the SQL cannot hold, a lost connection) is
     // thrown, so the message is retried; data test failures are an answer (see `blocked`).
     if (pass.failed.some((f) => f.failedTests.length === 0)) throw new TransformFailure(error, pass);
@@ -209,6 +213,25 @@ async function transformPass(ctx: PipelineContext, triggerName: string, graph: M
   } catch (err) {
     if (!(err instanceof TransformFailure)) await run.finish('failed', {}, err).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * After a run that published models (all of them, or those independent of a failure), the HTML
+ * report goes to the `reports` container (`GET /api/report` serves it), recorded as the run's step
+ * `report`. The data is published
+ * whatever happens here: a failure is logged and recorded on the step, never fails the run.
+ */
+async function writeReport(ctx: PipelineContext, run: Run): Promise<void> {
+  const started = new Date();
+  try {
+    const { publishReport } = await import('../report/publish.js'); // the charting library loads only here
+    const { blob, report } = await publishReport(ctx, run.runId);
+    const failedPages = report.failed.map((p) => `${p.title}: ${p.error}`);
+    const detail = { blob, bytes: report.bytes, ms: report.ms, pages: report.pages.map((p) => p.id), withoutData: report.withoutData.map((p) => p.id), failedPages };
+    await run.recordStep('report', failedPages.length ? 'failed' : 'succeeded', started, { rowsOut: report.pages.length, detail }, failedPages.length ? `report written, but pages failed: ${failedPages.join('; ')}` : null);
+  } catch (err) {
+    await run.recordStep('report', 'failed', started, {}, `the report could not be written: ${errorText(err)}`).catch(() => undefined);
   }
 }
 
@@ -297,33 +320,6 @@ class ModelBuildError extends Error {
   }
 }
 
-/** What a failing model's error says: the model, its SQL file, and the bronze files this run loaded into its sources. */
-async function explainModelError(ctx: PipelineContext, run: Run, graph: ModelGraph, model: ModelDef, err: unknown): Promise<Error> {
-  const where = model.kind === 'sql' ? ` (sql/${model.file})` : '';
-  const message = err instanceof Error ? err.message : String(err);
-  const sources = [...graph.ancestors(model.name)].filter((n) => graph.node(n).kind === 'source');
-  const names = sources.map((s) => {
-    const n = graph.node(s);
-    return n.kind === 'source' ? n.source.name : s;
-  });
-  // the files this run loaded are the first suspects of a failure caused by data
-  const params: SqlParams = { run_id: run.runId };
-  const inList = names.map((n, i) => ((params[`s${i}`] = n), `@s${i}`)).join(', ');
-  const loaded = names.length
-    ? await ctx.warehouse
-        .query<{ bronze_file: string; row_count: number }>(`SELECT bronze_file, row_count FROM ops.loaded_files WHERE run_id = @run_id AND source IN (${inList}) ORDER BY bronze_file`, params)
-        .catch(() => [])
-    : [];
-  const suspects = loaded.length
-    ? ` Files loaded by this run into its sources (${names.join(', ')}): ${loaded
-        .slice(0, 5)
-        .map((f) => `${f.bronze_file} (${f.row_count} rows)`)
-        .join(', ')}${loaded.length > 5 ? `, and ${loaded.length - 5} more` : ''}. ` +
-      'If one holds data the model cannot take, isolate it (npm run ops -- quarantine --file <file> --reason "…", or POST /api/ops/quarantine) and the next run carries on without it.'
-    : '';
-  return new Error(`${model.name}${where}: ${message}.${suspects}`, { cause: err });
-}
-
 /**
  * Rebuilds one model over `range` and runs its data tests before committing: delete, insert and
  * tests share one transaction, so readers never see a model half rebuilt, and a failing `error`
@@ -334,7 +330,7 @@ async function buildModel(ctx: PipelineContext, run: Run, graph: ModelGraph, mod
   const values = domain.values(ctx.settings);
   const params: Record<string, SqlValue> = { ...values.parameters, date_from: range.from, date_to: range.to };
   const statements = model.kind === 'sql' ? renderModelSql(model, ctx.warehouse.engine, values.slots) : [];
-  const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now() };
+  const scope: TestScope = { table: model.table, dateColumn: model.refresh === 'date_range' ? model.dateColumn : undefined, range, now: ctx.now(), runId: run.runId };
   const tested: { results?: DataTestResult[]; started?: Date; finished?: Date } = {};
   try {
     const result = await run.step(model.name, () =>

@@ -205,11 +205,11 @@ export const OPS_TABLES = {
       hashOf('test_id'),
       req('table_name', string(256)), // the table tested, schema-qualified
       req('stage', string(16)), // bronze | silver | gold
-      req('test_type', string(32)), // not_null | unique | relationships | accepted_values | accepted_range | expression | freshness | row_count_change
+      req('test_type', string(32)), // not_null | unique | relationships | accepted_values | accepted_range | expression | freshness | row_count_change | metric_stability
       req('severity', string(8)), // error | warn: what a failure does
       req('status', string(8)), // pass | warn | error
       col('failing_rows', bigint),
-      col('observed_value', decimal(19, 3)), // freshness: lag in hours; row_count_change: the row count
+      col('observed_value', decimal(19, 3)), // freshness: lag in hours; row_count_change: the row count; metric_stability: the values recorded
       col('sample_keys', string()), // JSON array of the first failing keys
       col('message', string()),
       col('date_from', date), // the dates tested (date-range models); NULL: the whole table
@@ -234,6 +234,19 @@ export const OPS_TABLES = {
       col('observed', string(256)), // what the file holds instead
       col('detail', string()),
       req('detected_at', timestamp),
+    ],
+  },
+  metricSnapshots: {
+    schema: 'ops',
+    name: 'metric_snapshots',
+    description: 'Closed periods\' metric values as a metric-stability test saw them, per run (the current run\'s and the previous successful run\'s are kept).',
+    key: ['run_id', 'test_id_hash', 'period_key', 'metric'],
+    columns: [
+      req('run_id', string(64)),
+      req('test_id_hash', sha256), // the test (`data_test_results.test_id`)
+      req('period_key', string(128)), // the period's columns as text, `|`-separated: `2024-01-01`, `email|2024-01-01`
+      req('metric', string(128)), // the metric column
+      col('metric_value', decimal(38, 6)),
     ],
   },
   leases: {

@@ -188,7 +188,7 @@ export const MACROS = {
   // ---- windows ----------------------------------------------------------------------------------
   percentile_cont: {
     description:
-      'percentile_cont(p, x, partition columns…): the continuous p-quantile of x over the partition, as a window value on every row (group the result to one row per partition)',
+      'percentile_cont(p, x, partition columns…): the continuous p-quantile of x over the partition, as a window value on every row (group the result to one row per partition); an 8-byte float on both engines',
     min: 2,
     max: Infinity,
     render: (engine, [fraction, x, ...partition]) => {
@@ -196,9 +196,11 @@ export const MACROS = {
       // T-SQL requires a literal between 0 and 1
       if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(f)) throw new Error(`percentile_cont: the fraction must be a literal from 0 to 1, got ${fraction}`);
       const over = `OVER (${partition.length ? `PARTITION BY ${partition.map((c) => c.trim()).join(', ')}` : ''})`;
+      // T-SQL answers a float whatever x is; DuckDB answers x's type, and for a DECIMAL it truncates
+      // the interpolated value (3.000, 4.000 at 0.85 → 3.849): it interpolates a DOUBLE here too
       return engine === 'mssql'
         ? `PERCENTILE_CONT(${f}) WITHIN GROUP (ORDER BY ${p(x!)}) ${over}`
-        : `quantile_cont(${p(x!)}, ${f}) ${over}`;
+        : `quantile_cont(CAST(${p(x!)} AS DOUBLE), ${f}) ${over}`;
     },
   },
 } satisfies Record<string, Macro>;

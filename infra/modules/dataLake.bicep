@@ -1,6 +1,6 @@
 // The data lake: the pipeline's own storage account (the function app's DataStorage connection).
-// Containers landing, bronze and quarantine, Event Grid's dead-letter container, and the
-// pipeline's queues with their -poison queues. The Functions host keeps its state and the
+// Containers landing, bronze, quarantine and reports (the HTML report), Event Grid's dead-letter
+// container, and the pipeline's queues with their -poison queues. The Functions host keeps its state and the
 // deployment package in another account (hostStorage.bicep), so the app's identity holds roles on
 // these containers and queues one by one (roleAssignments.bicep) and nothing on the host's.
 // Keys are off: every caller uses Entra ID (the app's identity, Event Grid's, people with roles).
@@ -15,7 +15,7 @@ param allowedIpRanges string
 // The names the code uses (functions/storage/blobStore.ts: CONTAINERS with their CONTAINER_ACCESS,
 // and QUEUES); the infra contract test checks these lists against it.
 var readContainers = ['landing']
-var readWriteContainers = ['bronze', 'quarantine']
+var readWriteContainers = ['bronze', 'quarantine', 'reports']
 var deadLetterContainer = 'event-deadletter'
 var queues = ['landing-events', 'transform-requests']
 // The host moves a message that failed maxDequeueCount times to <queue>-poison. Created here so

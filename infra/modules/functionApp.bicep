@@ -109,6 +109,11 @@ var appSettings = {
   // at least host.json's functionTimeout, so a live transform never loses its lease
   TRANSFORM_LEASE_SECONDS: '1800'
 
+  // ---- CRM warehouse ----
+  // support SLA targets in hours per ticket priority (gold.fact_tickets)
+  CRM_SLA_FIRST_RESPONSE_HOURS: 'urgent=1,high=4,medium=8,low=24'
+  CRM_SLA_RESOLUTION_HOURS: 'urgent=24,high=72,medium=120,low=240'
+
   // ---- customer analytics ----
   // empty: the data's last transaction date
   ANALYTICS_AS_OF_DATE: ''

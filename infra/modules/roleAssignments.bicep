@@ -155,7 +155,8 @@ resource functionReadContainers 'Microsoft.Authorization/roleAssignments@2022-04
   }
 ]
 
-// bronze, quarantine: written (a re-pulled date's blob is replaced) and read.
+// bronze, quarantine: written (a re-pulled date's blob is replaced) and read; reports: the
+// transform writes the report, GET /api/report reads it.
 resource functionReadWriteContainers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (name, i) in readWriteContainers: {
     name: guid(readWriteContainerRefs[i].id, functionIdentityPrincipalId, roles.storageBlobDataContributor)

@@ -470,11 +470,15 @@ function checkStorageWiring(t: Templates): string[] {
   for (const clientId of [settings.get('AZURE_CLIENT_ID'), settings.get('AzureWebJobsStorage__clientId'), settings.get(`${DATA_STORAGE_CONNECTION}__clientId`)]) {
     if (clientId !== undefined && clientId !== `${appIdentity}.properties.clientId`) problems.push(`${FUNCTION_APP}: the app's code and host must use the app's identity (${appIdentity}), not ${clientId}`);
   }
-  // every queue trigger uses the pipeline's connection
+  // every queue trigger uses the pipeline's connection,
   for (const [file, text] of t) {
     if (!file.startsWith('functions/triggers/')) continue;
     for (const m of text.matchAll(/app\.storageQueue\(\s*'(\w+)'\s*,\s*(\{[\s\S]*?\})\s*\)/g)) {
       if (!/connection:\s*DATA_STORAGE_CONNECTION\b/.test(m[2]!)) problems.push(`${file}: queue trigger ${m[1]} must use connection: DATA_STORAGE_CONNECTION (its queues are in the data lake)`);
+    }
+    // and every HTTP function needs the function key (the ops endpoints, the report)
+    for (const m of text.matchAll(/app\.http\(\s*([^,]+?)\s*,\s*\{([\s\S]*?)\}\s*\)/g)) {
+      if (!/authLevel:\s*'function'/.test(m[2]!)) problems.push(`${file}: HTTP function ${m[1]} must use authLevel: 'function' (function-key auth)`);
     }
   }
   return problems;

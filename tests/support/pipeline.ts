@@ -7,6 +7,8 @@ import { loadSettings } from '../../functions/core/settings.js';
 import { memoryTelemetry, type RecordedTelemetry } from '../../functions/core/telemetry.js';
 import { startAzurite, type AzuriteHandle } from '../../functions/local/azurite.js';
 import { CONTAINERS, QUEUES, bronzeLineage, createStorageClients, ensureStorage, type StorageClients } from '../../functions/storage/blobStore.js';
+import { WAREHOUSE_SCHEMA } from '../../functions/domains/registry.js';
+import { DuckDbWarehouse } from '../../functions/warehouse/duckdb/duckdbWarehouse.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
 import type { TestEngine } from './engines.js';
 
@@ -118,4 +120,26 @@ export function useWarehousePerTest(engine: TestEngine, storage: () => TestStora
     bind({ wh, storage: storage() });
   }, engine.hookTimeoutMs);
   afterEach(() => wh?.close(), engine.hookTimeoutMs);
+}
+
+/**
+ * Registers hooks for an ingest suite: one Azurite for the file, and per test a clean lake and a
+ * fresh in-memory DuckDB warehouse, handed to `bind` before each test (`(f) => ({ storage, warehouse } = f)`).
+ */
+export function useIngestFixture(bind: (fixture: { storage: TestStorage; warehouse: DuckDbWarehouse }) => void): void {
+  let storage: TestStorage | undefined;
+  let warehouse: DuckDbWarehouse | undefined;
+  beforeAll(async () => {
+    storage = await startTestStorage();
+  });
+  afterAll(async () => {
+    await warehouse?.close();
+    await storage?.azurite.stop();
+  });
+  beforeEach(async () => {
+    await resetStorage(storage!.storage);
+    await warehouse?.close();
+    warehouse = await DuckDbWarehouse.open(':memory:', { schema: WAREHOUSE_SCHEMA });
+    bind({ storage: storage!, warehouse });
+  });
 }

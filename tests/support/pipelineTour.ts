@@ -14,6 +14,7 @@ import { LocalHost } from '../../functions/local/localHost.js';
 import { crmSampleCsv } from '../../functions/local/sampleData.js';
 import { companyId, startUsageApiServer } from '../../functions/local/usageApiServer.js';
 import { MODEL_GRAPH } from '../../functions/domains/registry.js';
+import { crmSample, TOUR_SCALE } from '../../functions/domains/crm_warehouse/sample.js';
 import { customerLines, salesCsv } from '../../functions/domains/customer_analytics/generate.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
 import { goldHash } from './pipeline.js';
@@ -55,6 +56,8 @@ export async function pipelineTour(wrapWarehouse?: (wh: Warehouse) => Warehouse)
     await host.upload('crm_company_daily/copy of export.csv', crm.csv); // the same bytes: a duplicate
     await host.upload('crm_company_daily/no-ids.csv', 'name,snapshot_date\nAcme,2024-01-01\n'); // a required column missing: rejected
     await host.upload('unknown_source/file.csv', 'a,b\n1,2\n'); // no source for the folder: rejected
+    // the CRM warehouse's exports (several per source, bad rows, a late file): its ingest, load and models
+    for (const f of crmSample({ seed: SEED, endDate: yesterday, scale: TOUR_SCALE })) await host.upload(`${f.source}/${f.name}`, f.content);
     // customer analytics: customers, transactions and a sales export (its ingest, load and code models)
     const customerFiles: Record<string, string[]> = { customers: [], customerUpdates: [], transactions: [] };
     for (const g of customerLines({ customers: 30, days: 60, seed: SEED, endDate: yesterday, rate: 0.3 })) customerFiles[g.file]!.push(g.line);

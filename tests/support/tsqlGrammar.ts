@@ -96,6 +96,13 @@ export const GRAMMAR_GAPS: readonly GrammarGap[] = [
     docs: 'https://learn.microsoft.com/sql/t-sql/statements/create-view-transact-sql',
     parseRest: true,
   },
+  {
+    // the reporting role's grant (appAccess.ts, reportingRoleSql): the GRANT line only; the rest is parsed
+    pattern: /\nGRANT SELECT ON SCHEMA::reporting TO \w+;$/,
+    why: 'the grammar knows no class specifier (SCHEMA::, OBJECT::) in GRANT, valid since SQL Server 2005',
+    docs: 'https://learn.microsoft.com/sql/t-sql/statements/grant-schema-permissions-transact-sql',
+    parseRest: true,
+  },
 ];
 
 export function grammarGap(sql: string): GrammarGap | undefined {

@@ -8,6 +8,7 @@ import { usageBronzeSource } from './sources/productUsage/contract.js';
 import { defineDomain } from '../domain.js';
 import { date, req } from '../../warehouse/catalog.js';
 import { dimCalendar, dimCompany, factCompanyActivityDaily, factCompanyUsageDaily } from './models.js';
+import { companyActivityReport } from './report.js';
 import { lookbackDays } from './windows.js';
 
 /** The gold fact's columns, which the activity view keeps as they are. */
@@ -39,6 +40,7 @@ export const companyActivity = defineDomain({
       ],
     },
   ],
+  report: companyActivityReport,
   values: (settings) => ({
     parameters: { lookback_days: lookbackDays(settings), contact_window_days: settings.CHURN_CONTACT_WINDOW_DAYS },
     // window frame offsets must be literals on both engines

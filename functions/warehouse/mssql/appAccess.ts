@@ -71,3 +71,44 @@ export function explainBootstrapFailure(err: unknown): unknown {
     { cause: err },
   );
 }
+
+// ---- Power BI: the reporting role -----------------------------------------------------------------
+
+/**
+ * The database role Power BI's readers join (people, Entra groups, a gateway's or a service
+ * principal's identity): SELECT on the `reporting` schema and nothing else. The views read gold and
+ * silver tables owned by the same owner (dbo), so ownership chaining lets a member read a view
+ * without any right on the tables behind it.
+ */
+export const REPORTING_ROLE = 'pipeline_reporting_reader';
+
+/** Creates the reporting role when it is missing and grants it SELECT on `reporting`; re-running changes nothing. */
+export function reportingRoleSql(): string {
+  return [
+    `IF DATABASE_PRINCIPAL_ID(N'${REPORTING_ROLE}') IS NULL`,
+    `    CREATE ROLE ${REPORTING_ROLE} AUTHORIZATION dbo;`,
+    `GRANT SELECT ON SCHEMA::reporting TO ${REPORTING_ROLE};`,
+  ].join('\n');
+}
+
+/**
+ * An Entra principal's name as `CREATE USER … FROM EXTERNAL PROVIDER` takes it: a user's UPN
+ * (`ana@contoso.com`), a group's or an application's display name (`BI Analysts`). Bound as a
+ * parameter and quoted with QUOTENAME anyway; this refuses an empty, over-long or control-character
+ * value early, with a clear message.
+ */
+export const READER_NAME_PATTERN = /^[^\p{Cc}]{1,128}$/u;
+
+/** One idempotent batch taking `@reader`: creates its database user if missing and adds it to the reporting role. */
+export function grantReportingReaderSql(createUser: CreateUserClause = 'FROM EXTERNAL PROVIDER'): string {
+  return [
+    'DECLARE @user SYSNAME = @reader, @sql NVARCHAR(MAX);',
+    'IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = @user)',
+    'BEGIN',
+    `    SET @sql = N'CREATE USER ' + QUOTENAME(@user) + N' ${createUser}';`,
+    '    EXEC sys.sp_executesql @sql;',
+    'END',
+    `SET @sql = N'ALTER ROLE ${REPORTING_ROLE} ADD MEMBER ' + QUOTENAME(@user);`,
+    'EXEC sys.sp_executesql @sql;',
+  ].join('\n');
+}
