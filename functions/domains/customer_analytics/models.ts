@@ -314,6 +314,15 @@ export const churnPredictions = sqlModel({
 
 const asOf = req('as_of_date', date);
 
+/**
+ * The fact's approved spend (net of refunds, up to the as-of date) of the customers who have
+ * bought, from the month of their first purchase: what the per-customer marts add up to.
+ * `silver.customer_monthly` holds it per customer and month, tested against the fact itself.
+ */
+const BUYERS_SPEND = `(SELECT SUM(m.spend) FROM silver.customer_monthly m
+  JOIN (SELECT customer_id, MIN(month_start) AS first_month FROM silver.customer_monthly WHERE purchases > 0 GROUP BY customer_id) b
+    ON b.customer_id = m.customer_id AND m.month_start >= b.first_month)`;
+
 export const metricCustomerLtv = sqlModel({
   name: 'gold.metric_customer_ltv',
   file: 'gold/metric_customer_ltv.sql',
@@ -393,7 +402,10 @@ export const metricMomSpendChange = sqlModel({
     req('is_partial_month', bool),
   ],
   refresh: 'full',
-  tests: [test.expression('the change is spend minus the previous month', 'spend_change = spend - previous_month_spend')],
+  tests: [
+    test.expression('the change is spend minus the previous month', 'spend_change = spend - previous_month_spend'),
+    test.expression('its spend adds up to the fact\'s, from each first purchase month', `(SELECT SUM(spend) FROM gold.metric_mom_spend_change) = ${BUYERS_SPEND}`),
+  ],
 });
 
 export const metricAvgTransactionValue = sqlModel({
@@ -466,6 +478,7 @@ export const cohortAnalysis = sqlModel({
     test.acceptedRange('retention_pct', { min: 0, max: 100 }),
     test.expression('the cohort\'s own month is 100 %', 'months_since_first <> 0 OR (retention_pct = 100 AND active_customers = cohort_customers)'),
     test.expression('active customers are at most the cohort', 'active_customers <= cohort_customers'),
+    test.expression('its revenue adds up to the fact\'s, from each first purchase month', `(SELECT SUM(revenue) FROM gold.cohort_analysis) = ${BUYERS_SPEND}`),
   ],
 });
 
