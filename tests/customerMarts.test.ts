@@ -107,6 +107,14 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
 
   it('scores churn with the heuristic when there is too little to learn from, and says so', async () => {
     await build();
+    // score: the as-of date; holdout: the last month end <= 2024-06-30 - 90 = 2024-04-01, with 180 days
+    // of history (2023-06-30 … 2024-03-31: 275); train: month ends <= 2024-03-31 - 90 = 2024-01-01 with
+    // 180 days (2023-12-31: 184; 2023-11-30: 153, too short)
+    expect(await wh.query(`SELECT snapshot_role, snapshot_date, label_end_date FROM silver.churn_snapshots ORDER BY snapshot_date`)).toEqual([
+      { snapshot_role: 'train', snapshot_date: '2023-12-31', label_end_date: '2024-03-30' },
+      { snapshot_role: 'holdout', snapshot_date: '2024-03-31', label_end_date: '2024-06-29' },
+      { snapshot_role: 'score', snapshot_date: '2024-06-30', label_end_date: null },
+    ]);
     const model = await wh.query<{ term: string; method: string; holdout_date: string | null; note: string }>(`SELECT term, method, holdout_date, note FROM gold.churn_model ORDER BY term`);
     expect(model.map((m) => m.term)).toEqual(['frequency_weight', 'purchases_for_full_frequency', 'recency_weight']);
     expect(model[0]!.method).toBe('heuristic');
