@@ -49,6 +49,8 @@ transaction_rows AS (
           AND t.transaction_id IN (
               SELECT transaction_id FROM bronze.transactions
               WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
+                -- none outside (a full build): no set of every id to build (DuckDB builds it, 14 M ids, even to probe nothing)
+                AND EXISTS (SELECT 1 FROM bronze.transactions o WHERE o.transaction_date < @date_from OR o.transaction_date >= CONCAT(@date_to, 'T'))
           )
     ) c
 ),
@@ -69,6 +71,7 @@ sale_rows AS (
           AND s.order_id IN (
               SELECT order_id FROM bronze.sales
               WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
+                AND EXISTS (SELECT 1 FROM bronze.sales o WHERE o.order_date < @date_from OR o.order_date >= CONCAT(@date_to, 'T'))
           )
     ) c
 ),

@@ -26,12 +26,15 @@ WHERE month_start >= (
         WHERE transaction_id IN (
             SELECT transaction_id FROM bronze.transactions
             WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
+              -- an empty table (a first build): no set of ids to build (DuckDB would, even to delete nothing)
+              AND EXISTS (SELECT 1 FROM silver.customer_monthly)
         )
         UNION
         SELECT {{ month_start(CAST(order_date AS DATE)) }} FROM bronze.sales
         WHERE order_id IN (
             SELECT order_id FROM bronze.sales
             WHERE order_date >= @date_from AND order_date < CONCAT(@date_to, 'T')
+              AND EXISTS (SELECT 1 FROM silver.customer_monthly)
         )
     );
 
