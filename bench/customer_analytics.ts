@@ -211,6 +211,9 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const salesMs = Date.now() - t;
     await requireSucceeded(salesHost, since, 'sales file');
     results.push([`a ${int(salesRows)}-row sales file alone: ingest, load, every model`, int(salesRows), secs(salesMs), '', `< ${TARGETS.salesSeconds} s`, salesMs / 1000 < TARGETS.salesSeconds ? 'met' : 'missed']);
+    const [ingest] = await salesHost.ctx.warehouse.query<{ duration_ms: number }>(`SELECT duration_ms FROM ops.pipeline_runs WHERE kind = 'upload_ingest' AND started_at >= @since`, { since });
+    console.log(`\n  The sales file alone, per step (seconds; upload ingest ${secs(ingest?.duration_ms ?? 0)}):`);
+    for (const s of await transformSteps(salesHost, since)) console.log(`    ${s.step_name.slice(0, 60).padEnd(60)} ${secs(s.duration_ms).padStart(7)}`);
   } finally {
     await salesHost.stop();
   }

@@ -9,6 +9,7 @@
  *   npx tsx bench/explainModels.ts --dir D --without-keys         with the table's PRIMARY KEY left out (a no-op where
  *                                                                 the DDL already leaves it out: DuckDB data tables)
  *   … --model gold.fact_company_activity_daily --threads 2 --memory-limit 512MB --plans (EXPLAIN ANALYZE the INSERTs)
+ *   … --from 2026-11-30 --to 2026-11-30      another date range than the largest build's (a day's run)
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string' },
     'memory-limit': { type: 'string' },
     plans: { type: 'boolean', default: false },
+    from: { type: 'string' },
+    to: { type: 'string' },
   },
 });
 
@@ -66,7 +69,8 @@ async function explainModel(source: string, model: SqlModelDef): Promise<void> {
         `SELECT detail, duration_ms, rows_out FROM ops.run_steps WHERE step_name = @name AND status = 'succeeded' ORDER BY rows_out DESC LIMIT 1`,
         { name: model.name },
       );
-      const detail = largest?.detail ? (JSON.parse(largest.detail) as { from?: string; to?: string }) : {};
+      const recorded = largest?.detail ? (JSON.parse(largest.detail) as { from?: string; to?: string }) : {};
+      const detail = { from: args.from ?? recorded.from, to: args.to ?? recorded.to };
       if (!detail.from || !detail.to) {
         console.log(`${model.name}: no recorded build; skipped\n`);
         return;
