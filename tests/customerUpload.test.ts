@@ -3,25 +3,11 @@
  * PIPELINE_LOCAL_DIR): the customer block of the summary, and `--as-of`, also for a file already
  * ingested (the marts are rebuilt as of the date given).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const TSX = path.resolve('node_modules/.bin/tsx');
-
-async function upload(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, ['functions/local/upload.ts', ...args], { env: { ...process.env, PIPELINE_LOCAL_DIR: dir }, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+import { upload } from './support/uploadProcess.js';
 
 const TRANSACTIONS = [
   'transaction_id,customer_id,transaction_date,transaction_amount,merchant_name,merchant_category,channel,status',

@@ -2,27 +2,13 @@
  * `npm run upload` as a user runs it: a real process on a fresh PIPELINE_LOCAL_DIR, a CSV with bad
  * rows, and the two mistakes a user makes (an unknown source, a missing file).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmSampleCsv } from '../functions/local/sampleData.js';
 import { UPLOAD_SOURCES } from '../functions/domains/registry.js';
-
-const run = promisify(execFile);
-const TSX = path.resolve('node_modules/.bin/tsx');
-
-async function upload(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, ['functions/local/upload.ts', ...args], { env: { ...process.env, PIPELINE_LOCAL_DIR: dir }, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+import { upload } from './support/uploadProcess.js';
 
 describe('npm run upload', () => {
   let dir: string;
