@@ -112,6 +112,9 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   const memory = new MemorySampler();
   memory.start();
   const results: string[][] = [];
+  // where the peak is reached: the sampled peak after each stage
+  const peaks: string[] = [];
+  const notePeak = (stage: string) => peaks.push(`${stage} ${int(memory.peak / MB)} MB`);
   const end = addDays(toIsoDate(new Date()), -1);
   console.log(`Customer analytics benchmark: ${int(customers)} customers × ${days} days ending ${end}, seed ${seed}; state in ${dir}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -139,6 +142,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   const bulkRows = counts.transactions - dayRows;
   const bytes = (await stat(path.join(gen, 'transactions.csv'))).size;
   results.push(['generate (customers + transactions, streamed to disk)', int(counts.transactions + counts.customers), secs(generateMs), rate(counts.transactions, generateMs), '', '']);
+  notePeak('generate');
   console.log(`  generated ${int(counts.transactions)} transactions (${(bytes / MB).toFixed(0)} MB) of ${int(customers)} customers in ${secs(generateMs)} s; the last day (${int(dayRows)} rows) held back`);
 
   const host = await LocalHost.start({ dir, log, env });
@@ -157,6 +161,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       { since: sinceIngest },
     );
     const txIngest = ingests.find((r) => r.trigger_name.includes('transactions/'))!;
+    notePeak('upload ingest');
     results.push(['upload to landing (Azurite), both files', '', secs(uploadMs), '', '', '']);
     results.push(['upload ingest: transactions.csv → bronze', int(txIngest.rows_in), secs(txIngest.duration_ms), rate(txIngest.rows_in, txIngest.duration_ms), `>= ${int(TARGETS.ingestRowsPerSecond / 1000)} k`, txIngest.rows_in * 1000 / txIngest.duration_ms >= TARGETS.ingestRowsPerSecond ? 'met' : 'missed']);
 
@@ -172,6 +177,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const loadMs = load.reduce((n, s) => n + s.duration_ms, 0);
     const loadRows = load.reduce((n, s) => n + (s.rows_out ?? 0), 0);
     const buildMs = models.reduce((n, s) => n + s.duration_ms, 0);
+    notePeak('load and full build');
     results.push(['bronze → warehouse load', int(loadRows), secs(loadMs), rate(loadRows, loadMs), '', '']);
     results.push([`full build: ${models.length} customer models with their data tests`, int(bulkRows), secs(buildMs), '', `< ${TARGETS.fullBuildSeconds} s`, buildMs / 1000 < TARGETS.fullBuildSeconds ? 'met' : 'missed']);
     results.push(['  (transform run end to end: load + build + bookkeeping)', '', secs(transformMs), '', '', '']);
@@ -191,6 +197,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const dayMs = Date.now() - t;
     await requireSucceeded(host, sinceDay, 'one-day run');
     const daySteps = await transformSteps(host, sinceDay);
+    notePeak('one day');
     results.push([`one day's file end to end (upload, ingest, load, ${daySteps.filter((s) => CUSTOMER_MODELS.has(s.step_name)).length} models)`, int(dayRows), secs(dayMs), '', `< ${TARGETS.daySeconds} s`, dayMs / 1000 < TARGETS.daySeconds ? 'met' : 'missed']);
     console.log('\n  One day, per step (seconds):');
     for (const s of daySteps) console.log(`    ${s.step_name.slice(0, 60).padEnd(60)} ${secs(s.duration_ms).padStart(7)}`);
@@ -211,6 +218,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const salesMs = Date.now() - t;
     await requireSucceeded(salesHost, since, 'sales file');
     results.push([`a ${int(salesRows)}-row sales file alone: ingest, load, every model`, int(salesRows), secs(salesMs), '', `< ${TARGETS.salesSeconds} s`, salesMs / 1000 < TARGETS.salesSeconds ? 'met' : 'missed']);
+    notePeak('sales file');
     const [ingest] = await salesHost.ctx.warehouse.query<{ duration_ms: number }>(`SELECT duration_ms FROM ops.pipeline_runs WHERE kind = 'upload_ingest' AND started_at >= @since`, { since });
     console.log(`\n  The sales file alone, per step (seconds; upload ingest ${secs(ingest?.duration_ms ?? 0)}):`);
     for (const s of await transformSteps(salesHost, since)) console.log(`    ${s.step_name.slice(0, 60).padEnd(60)} ${secs(s.duration_ms).padStart(7)}`);
@@ -225,6 +233,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   console.log(`\nResults (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}):\n`);
   console.log(table(['stage', 'rows', 'seconds', 'rows/s', 'target', ''], results));
   console.log(`\n  churn model on the generated data: AUC ${auc}`);
+  console.log(`  peak RSS (sampled every 50 ms) after each stage: ${peaks.join(', ')}`);
   if (!args.keep && !args.dir) await rm(dir, { recursive: true, force: true });
   else console.log(`  state kept in ${dir}`);
 }
