@@ -24,6 +24,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
+import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { runTransform } from '../functions/transform/transform.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
@@ -274,6 +275,26 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
     expect(model!.note).toMatch(/^history too short for a trained model: 275 days up to 2024-03-31/);
     const [last] = await wh.query(`SELECT MAX(month_start) AS m FROM gold.monthly_metrics`);
     expect(last).toEqual({ m: '2024-03-01' });
+  });
+
+  it('changes nothing when run again: the same file delivered again, then every customer model rebuilt', async () => {
+    const ctx = await build();
+    const models = MODEL_GRAPH.models.filter((m) => m.domain === 'customer_analytics');
+    // every column of every customer table, in key order
+    const everything = async () => {
+      const all: Record<string, unknown[]> = {};
+      for (const m of models) all[m.name] = await wh.query(`SELECT * FROM ${m.name} ORDER BY ${m.table.key!.join(', ')}`);
+      return all;
+    };
+    const first = await everything();
+    expect(first['gold.customer_360_profile']).toHaveLength(12);
+    await putBlob(storage.storage, 'landing', 'transactions/transactions again.csv', TRANSACTIONS);
+    expect(await runUploadIngest(ctx, 'transactions/transactions again.csv')).toMatchObject({ status: 'duplicate' });
+    await runTransform(ctx);
+    expect(await everything()).toEqual(first);
+    const again = await runTransform(ctx, [{ source: 'select', from: '1900-01-01', to: '9999-12-31', reason: 'test', mode: 'rebuild', select: 'customer_analytics' }]);
+    expect(again.status).toBe('done');
+    expect(await everything()).toEqual(first);
   });
 
   it('gives the same marts incrementally as rebuilt whole: a moved as-of date, a new day, a transaction moved to another month', async () => {
