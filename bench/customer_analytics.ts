@@ -6,6 +6,7 @@
  *   npm run bench -- --domain customers --customers 5000 --days 400   a quick check
  *   npm run bench -- --domain customers --dir /tmp/b --keep      keep the state
  *   npm run bench -- --domain customers --duckdb-memory-limit 1GB --duckdb-threads 2
+ *   npm run bench -- --domain customers --sales-only             stage 6 alone (to repeat it for a median)
  *
  * Stages:
  *   1. generate: the streaming generator writes customers.csv and transactions.csv (all days but
@@ -95,6 +96,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'sales-only': { type: 'boolean', default: false },
       'duckdb-memory-limit': { type: 'string' },
       'duckdb-threads': { type: 'string' },
     },
@@ -118,91 +120,93 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   const end = addDays(toIsoDate(new Date()), -1);
   console.log(`Customer analytics benchmark: ${int(customers)} customers × ${days} days ending ${end}, seed ${seed}; state in ${dir}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  // 1. generate
-  const gen = path.join(dir, 'generated');
-  let t = Date.now();
-  const customersFile = fileSink(path.join(gen, 'customers.csv'));
-  const transactionsFile = fileSink(path.join(gen, 'transactions.csv'));
-  const dayFile = fileSink(path.join(gen, 'day.csv'));
-  await dayFile.write(TRANSACTIONS_HEADER);
-  let dayRows = 0;
-  const counts = await generateCustomerData(
-    { customers, days, seed, endDate: end },
-    {
-      customers: customersFile.write,
-      transactions: (line, day) => {
-        if (day !== end || line === TRANSACTIONS_HEADER) return transactionsFile.write(line);
-        dayRows++;
-        return dayFile.write(line);
-      },
-    },
-  );
-  await Promise.all([customersFile.close(), transactionsFile.close(), dayFile.close()]);
-  const generateMs = Date.now() - t;
-  const bulkRows = counts.transactions - dayRows;
-  const bytes = (await stat(path.join(gen, 'transactions.csv'))).size;
-  results.push(['generate (customers + transactions, streamed to disk)', int(counts.transactions + counts.customers), secs(generateMs), rate(counts.transactions, generateMs), '', '']);
-  notePeak('generate');
-  console.log(`  generated ${int(counts.transactions)} transactions (${(bytes / MB).toFixed(0)} MB) of ${int(customers)} customers in ${secs(generateMs)} s; the last day (${int(dayRows)} rows) held back`);
-
-  const host = await LocalHost.start({ dir, log, env });
   let auc = 'n/a';
-  try {
-    // 2. upload ingest
-    t = Date.now();
-    await host.uploadFile('customers/customers.csv', path.join(gen, 'customers.csv'));
-    await host.uploadFile('transactions/transactions.csv', path.join(gen, 'transactions.csv'));
-    const uploadMs = Date.now() - t;
-    const sinceIngest = new Date();
-    await host.drainQueue('landingEvents');
-    await requireSucceeded(host, sinceIngest, 'upload ingest');
-    const ingests = await host.ctx.warehouse.query<{ trigger_name: string; duration_ms: number; rows_in: number }>(
-      `SELECT trigger_name, duration_ms, rows_in FROM ops.pipeline_runs WHERE kind = 'upload_ingest' AND started_at >= @since`,
-      { since: sinceIngest },
+  if (!args['sales-only']) {
+    // 1. generate
+    const gen = path.join(dir, 'generated');
+    let t = Date.now();
+    const customersFile = fileSink(path.join(gen, 'customers.csv'));
+    const transactionsFile = fileSink(path.join(gen, 'transactions.csv'));
+    const dayFile = fileSink(path.join(gen, 'day.csv'));
+    await dayFile.write(TRANSACTIONS_HEADER);
+    let dayRows = 0;
+    const counts = await generateCustomerData(
+      { customers, days, seed, endDate: end },
+      {
+        customers: customersFile.write,
+        transactions: (line, day) => {
+          if (day !== end || line === TRANSACTIONS_HEADER) return transactionsFile.write(line);
+          dayRows++;
+          return dayFile.write(line);
+        },
+      },
     );
-    const txIngest = ingests.find((r) => r.trigger_name.includes('transactions/'))!;
-    notePeak('upload ingest');
-    results.push(['upload to landing (Azurite), both files', '', secs(uploadMs), '', '', '']);
-    results.push(['upload ingest: transactions.csv → bronze', int(txIngest.rows_in), secs(txIngest.duration_ms), rate(txIngest.rows_in, txIngest.duration_ms), `>= ${int(TARGETS.ingestRowsPerSecond / 1000)} k`, txIngest.rows_in * 1000 / txIngest.duration_ms >= TARGETS.ingestRowsPerSecond ? 'met' : 'missed']);
+    await Promise.all([customersFile.close(), transactionsFile.close(), dayFile.close()]);
+    const generateMs = Date.now() - t;
+    const bulkRows = counts.transactions - dayRows;
+    const bytes = (await stat(path.join(gen, 'transactions.csv'))).size;
+    results.push(['generate (customers + transactions, streamed to disk)', int(counts.transactions + counts.customers), secs(generateMs), rate(counts.transactions, generateMs), '', '']);
+    notePeak('generate');
+    console.log(`  generated ${int(counts.transactions)} transactions (${(bytes / MB).toFixed(0)} MB) of ${int(customers)} customers in ${secs(generateMs)} s; the last day (${int(dayRows)} rows) held back`);
 
-    // 3 + 4. load and full build
-    const sinceBuild = new Date();
-    t = Date.now();
-    await host.drainQueue('transformRequests');
-    const transformMs = Date.now() - t;
-    await requireSucceeded(host, sinceBuild, 'full build');
-    const steps = await transformSteps(host, sinceBuild);
-    const load = steps.filter((s) => s.step_name.startsWith('load '));
-    const models = steps.filter((s) => CUSTOMER_MODELS.has(s.step_name));
-    const loadMs = load.reduce((n, s) => n + s.duration_ms, 0);
-    const loadRows = load.reduce((n, s) => n + (s.rows_out ?? 0), 0);
-    const buildMs = models.reduce((n, s) => n + s.duration_ms, 0);
-    notePeak('load and full build');
-    results.push(['bronze → warehouse load', int(loadRows), secs(loadMs), rate(loadRows, loadMs), '', '']);
-    results.push([`full build: ${models.length} customer models with their data tests`, int(bulkRows), secs(buildMs), '', `< ${TARGETS.fullBuildSeconds} s`, buildMs / 1000 < TARGETS.fullBuildSeconds ? 'met' : 'missed']);
-    results.push(['  (transform run end to end: load + build + bookkeeping)', '', secs(transformMs), '', '', '']);
-    console.log('\n  Full build, per model (seconds, rows):');
-    for (const m of [...models].sort((a, b) => b.duration_ms - a.duration_ms)) console.log(`    ${m.step_name.padEnd(36)} ${secs(m.duration_ms).padStart(7)}  ${int(m.rows_out ?? 0).padStart(12)}`);
-    const [model] = await host.ctx.warehouse.query<{ method: string; auc: string | null; base_rate: string | null; holdout_rows: number; train_rows: number; note: string }>(
-      `SELECT method, CAST(holdout_auc AS VARCHAR(20)) AS auc, CAST(base_rate AS VARCHAR(20)) AS base_rate, holdout_rows, train_rows, note FROM gold.churn_model WHERE term IN ('intercept', 'recency_weight')`,
-    );
-    auc = model?.method === 'logistic_regression' ? `${Number(model.auc).toFixed(3)} (holdout of ${int(model.holdout_rows)} customers, base rate ${(100 * Number(model.base_rate)).toFixed(1)} %, ${int(model.train_rows)} training rows)` : `heuristic: ${model?.note ?? '-'}`;
+    const host = await LocalHost.start({ dir, log, env });
+    try {
+      // 2. upload ingest
+      t = Date.now();
+      await host.uploadFile('customers/customers.csv', path.join(gen, 'customers.csv'));
+      await host.uploadFile('transactions/transactions.csv', path.join(gen, 'transactions.csv'));
+      const uploadMs = Date.now() - t;
+      const sinceIngest = new Date();
+      await host.drainQueue('landingEvents');
+      await requireSucceeded(host, sinceIngest, 'upload ingest');
+      const ingests = await host.ctx.warehouse.query<{ trigger_name: string; duration_ms: number; rows_in: number }>(
+        `SELECT trigger_name, duration_ms, rows_in FROM ops.pipeline_runs WHERE kind = 'upload_ingest' AND started_at >= @since`,
+        { since: sinceIngest },
+      );
+      const txIngest = ingests.find((r) => r.trigger_name.includes('transactions/'))!;
+      notePeak('upload ingest');
+      results.push(['upload to landing (Azurite), both files', '', secs(uploadMs), '', '', '']);
+      results.push(['upload ingest: transactions.csv → bronze', int(txIngest.rows_in), secs(txIngest.duration_ms), rate(txIngest.rows_in, txIngest.duration_ms), `>= ${int(TARGETS.ingestRowsPerSecond / 1000)} k`, txIngest.rows_in * 1000 / txIngest.duration_ms >= TARGETS.ingestRowsPerSecond ? 'met' : 'missed']);
 
-    // 5. one day end to end
-    const sinceDay = new Date();
-    t = Date.now();
-    await host.uploadFile('transactions/day.csv', path.join(gen, 'day.csv'));
-    await host.drainQueue('landingEvents');
-    await host.drainQueue('transformRequests');
-    const dayMs = Date.now() - t;
-    await requireSucceeded(host, sinceDay, 'one-day run');
-    const daySteps = await transformSteps(host, sinceDay);
-    notePeak('one day');
-    results.push([`one day's file end to end (upload, ingest, load, ${daySteps.filter((s) => CUSTOMER_MODELS.has(s.step_name)).length} models)`, int(dayRows), secs(dayMs), '', `< ${TARGETS.daySeconds} s`, dayMs / 1000 < TARGETS.daySeconds ? 'met' : 'missed']);
-    console.log('\n  One day, per step (seconds):');
-    for (const s of daySteps) console.log(`    ${s.step_name.slice(0, 60).padEnd(60)} ${secs(s.duration_ms).padStart(7)}`);
-  } finally {
-    await host.stop();
+      // 3 + 4. load and full build
+      const sinceBuild = new Date();
+      t = Date.now();
+      await host.drainQueue('transformRequests');
+      const transformMs = Date.now() - t;
+      await requireSucceeded(host, sinceBuild, 'full build');
+      const steps = await transformSteps(host, sinceBuild);
+      const load = steps.filter((s) => s.step_name.startsWith('load '));
+      const models = steps.filter((s) => CUSTOMER_MODELS.has(s.step_name));
+      const loadMs = load.reduce((n, s) => n + s.duration_ms, 0);
+      const loadRows = load.reduce((n, s) => n + (s.rows_out ?? 0), 0);
+      const buildMs = models.reduce((n, s) => n + s.duration_ms, 0);
+      notePeak('load and full build');
+      results.push(['bronze → warehouse load', int(loadRows), secs(loadMs), rate(loadRows, loadMs), '', '']);
+      results.push([`full build: ${models.length} customer models with their data tests`, int(bulkRows), secs(buildMs), '', `< ${TARGETS.fullBuildSeconds} s`, buildMs / 1000 < TARGETS.fullBuildSeconds ? 'met' : 'missed']);
+      results.push(['  (transform run end to end: load + build + bookkeeping)', '', secs(transformMs), '', '', '']);
+      console.log('\n  Full build, per model (seconds, rows):');
+      for (const m of [...models].sort((a, b) => b.duration_ms - a.duration_ms)) console.log(`    ${m.step_name.padEnd(36)} ${secs(m.duration_ms).padStart(7)}  ${int(m.rows_out ?? 0).padStart(12)}`);
+      const [model] = await host.ctx.warehouse.query<{ method: string; auc: string | null; base_rate: string | null; holdout_rows: number; train_rows: number; note: string }>(
+        `SELECT method, CAST(holdout_auc AS VARCHAR(20)) AS auc, CAST(base_rate AS VARCHAR(20)) AS base_rate, holdout_rows, train_rows, note FROM gold.churn_model WHERE term IN ('intercept', 'recency_weight')`,
+      );
+      auc = model?.method === 'logistic_regression' ? `${Number(model.auc).toFixed(3)} (holdout of ${int(model.holdout_rows)} customers, base rate ${(100 * Number(model.base_rate)).toFixed(1)} %, ${int(model.train_rows)} training rows)` : `heuristic: ${model?.note ?? '-'}`;
+
+      // 5. one day end to end
+      const sinceDay = new Date();
+      t = Date.now();
+      await host.uploadFile('transactions/day.csv', path.join(gen, 'day.csv'));
+      await host.drainQueue('landingEvents');
+      await host.drainQueue('transformRequests');
+      const dayMs = Date.now() - t;
+      await requireSucceeded(host, sinceDay, 'one-day run');
+      const daySteps = await transformSteps(host, sinceDay);
+      notePeak('one day');
+      results.push([`one day's file end to end (upload, ingest, load, ${daySteps.filter((s) => CUSTOMER_MODELS.has(s.step_name)).length} models)`, int(dayRows), secs(dayMs), '', `< ${TARGETS.daySeconds} s`, dayMs / 1000 < TARGETS.daySeconds ? 'met' : 'missed']);
+      console.log('\n  One day, per step (seconds):');
+      for (const s of daySteps) console.log(`    ${s.step_name.slice(0, 60).padEnd(60)} ${secs(s.duration_ms).padStart(7)}`);
+    } finally {
+      await host.stop();
+    }
   }
 
   // 6. a sales export alone, on a fresh warehouse
@@ -211,7 +215,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   try {
     const content = salesCsv({ rows: salesRows, customers: Math.round(salesRows / 8), seed, endDate: end, days: 365 });
     const since = new Date();
-    t = Date.now();
+    const t = Date.now();
     await salesHost.upload('sales/sales.csv', content);
     await salesHost.drainQueue('landingEvents');
     await salesHost.drainQueue('transformRequests');
