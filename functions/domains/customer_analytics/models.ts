@@ -126,6 +126,7 @@ export const fctTransactions = sqlModel({
   file: 'gold/fct_transactions.sql',
   description: 'One row per transaction (transactions files) or order (sales files), keyed to the customer version valid on its date, the date and the merchant category; declined kept, out of spend.',
   key: ['transaction_date', 'source_system', 'transaction_id'], // date first: rebuilt by date range
+  storage: 'columnstore', // on SQL Server, like the gold facts named fact_*: read by date range and aggregated
   columns: [
     req('transaction_date', date),
     req('source_system', string(16)),
