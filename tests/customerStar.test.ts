@@ -34,6 +34,7 @@ const TRANSACTIONS_1 = [
   'T5,C2,2024-02-12,-15.00,Shop C,Electronics,Online,approved', // a refund
   'T6,C3,2024-02-13,5.00,Shop A,Groceries,In-Store,approved', // C3: no customer record
   'T7,C2,2024-02-14,40.00,Shop C,Electronics,Online,approved',
+  'T6,C3,2024-02-13,6.00,Shop A,Groceries,In-Store,approved', // T6 again in the same file: the later line wins
 ].join('\n');
 // a later file: T7 corrected (amount), T3 moved to another date, T8 new
 const TRANSACTIONS_2 = [TX_HEADER, 'T7,C2,2024-02-14,45.00,Shop C,Electronics,Online,approved', 'T3,C1,2024-02-09,30.00,Shop A,Groceries,Mobile,approved', 'T8,C2,2024-02-20,12.50,Shop D,Travel,,approved'].join('\n');
@@ -100,7 +101,7 @@ describe.each(ENGINES)('customer star schema on $name', (engine) => {
     expect(f.get('transactions:T1')).toMatchObject({ transaction_date: '2023-12-20', is_minimal: true, state: null });
     expect(f.get('transactions:T2')).toMatchObject({ transaction_date: '2024-01-16', state: 'NY', merchant_category: 'Travel' });
     expect(f.get('transactions:T3')).toMatchObject({ transaction_date: '2024-02-09', state: 'CA' });
-    expect(f.get('transactions:T6')).toMatchObject({ customer_id: 'C3', is_minimal: true });
+    expect(f.get('transactions:T6')).toMatchObject({ customer_id: 'C3', is_minimal: true, amount: '6.00' });
   });
 
   it('keeps the latest file’s row of a repeated id, declined and refunds marked, sales as approved purchases', async () => {

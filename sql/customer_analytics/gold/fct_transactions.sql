@@ -31,8 +31,14 @@ WHERE source_system = 'sales'
   );
 
 WITH
--- every row of every id the changed dates carry, wherever its date (the winner may lie outside
--- them), ranked once; each CTE is referenced once, so no engine evaluates it twice
+-- The transactions' rows to choose from, in one of two ways; a test on the bronze dates outside
+-- @date_from … @date_to lets only one of them read anything:
+--   * some rows lie outside (a daily run): every row of every id the changed dates carry, wherever
+--     its date (the winner may lie outside them), ranked per id: a day's rows and the few others;
+--   * none (a first or whole build, millions of rows): ids are nearly all unique, so the rows of an
+--     id seen once pass as they are and only a repeated id's rows are ranked. A window over every
+--     row sorts them all (measured: 8.0-11.6 s against 2.7-4.4 s for this, 14 M rows, 512 MB).
+-- Each CTE is referenced once, so no engine evaluates one twice.
 transaction_rows AS (
     SELECT
         c.*,
@@ -43,18 +49,48 @@ transaction_rows AS (
     FROM (
         SELECT t.* FROM bronze.transactions t
         WHERE t.transaction_date >= @date_from AND t.transaction_date < CONCAT(@date_to, 'T')
+          AND EXISTS (SELECT 1 FROM bronze.transactions o WHERE o.transaction_date < @date_from OR o.transaction_date >= CONCAT(@date_to, 'T'))
         UNION ALL
         SELECT t.* FROM bronze.transactions t
         WHERE (t.transaction_date < @date_from OR t.transaction_date >= CONCAT(@date_to, 'T'))
           AND t.transaction_id IN (
               SELECT transaction_id FROM bronze.transactions
               WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
-                -- none outside (a full build): no set of every id to build (DuckDB builds it, 14 M ids, even to probe nothing)
+                -- (asked here too: DuckDB builds the set of ids before it finds nothing to probe)
                 AND EXISTS (SELECT 1 FROM bronze.transactions o WHERE o.transaction_date < @date_from OR o.transaction_date >= CONCAT(@date_to, 'T'))
           )
     ) c
+    UNION ALL
+    SELECT t.*, 1 AS file_rank
+    FROM bronze.transactions t
+    WHERE t.transaction_date >= @date_from AND t.transaction_date < CONCAT(@date_to, 'T')
+      AND NOT EXISTS (SELECT 1 FROM bronze.transactions o WHERE o.transaction_date < @date_from OR o.transaction_date >= CONCAT(@date_to, 'T'))
+      AND t.transaction_id NOT IN (
+          SELECT transaction_id FROM bronze.transactions
+          WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
+          GROUP BY transaction_id
+          HAVING COUNT(*) > 1
+      )
+    UNION ALL
+    SELECT
+        r.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY r.transaction_id
+            ORDER BY r._ingested_at DESC, r._source_file DESC, r._row_number DESC
+        ) AS file_rank
+    FROM bronze.transactions r
+    WHERE r.transaction_date >= @date_from AND r.transaction_date < CONCAT(@date_to, 'T')
+      AND NOT EXISTS (SELECT 1 FROM bronze.transactions o WHERE o.transaction_date < @date_from OR o.transaction_date >= CONCAT(@date_to, 'T'))
+      AND r.transaction_id IN (
+          SELECT transaction_id FROM bronze.transactions
+          WHERE transaction_date >= @date_from AND transaction_date < CONCAT(@date_to, 'T')
+          GROUP BY transaction_id
+          HAVING COUNT(*) > 1
+      )
 ),
 
+-- the sales rows, ranked per id as in a daily run: a shop's sales exports are small (a window
+-- over 40,000 rows is cheap)
 sale_rows AS (
     SELECT
         c.*,
