@@ -83,6 +83,8 @@ describe('keys and indexes', () => {
       else expect(indexes, name(t)).toEqual([`clustered pk(${t.key!.join(', ')})`]);
     }
     expect(physicalDesign(ALL_TABLES.find((t) => name(t) === 'gold.fact_company_activity_daily')!)).toBe('columnstore');
+    // a model declares it when its name does not say fact_
+    expect(physicalDesign(ALL_TABLES.find((t) => name(t) === 'gold.fct_transactions')!)).toBe('columnstore');
   });
 });
 

@@ -36,7 +36,7 @@ describe('upload source declarations', () => {
         if (!column.nullable) expect(Boolean(spec.nullable) || (Boolean(spec.optional) && !spec.whenAbsent), `${source.name}.${name}`).toBe(false);
       }
       expect(source.key.every((k) => k in source.contract.columns)).toBe(true);
-      expect(['date', 'timestamp']).toContain(source.contract.columns[source.businessDate]?.type.kind);
+      expect(['date', 'timestamp'], source.name).toContain(source.contract.columns[source.businessDate]?.type.kind);
       expect(BRONZE_SOURCES).toContainEqual({ name: source.name, table: source.bronzeTable, dateColumn: source.businessDate, checks: source.checks, arrives: `CSV uploads to landing/${source.name}/` });
     }
     expect(crmCompanyDaily.requiredColumns).toEqual(['company_id', 'name', 'country', 'industry_tag', 'last_contact_at']);
@@ -65,6 +65,63 @@ describe('upload source declarations', () => {
     const file = csvUploadSource(contract, { bronzeTable: tableNamed('bronze.crm_company_daily'), businessDate: 'updated_at', checks: NO_CHECKS }).openFile(['id', 'updated_at'], FILE);
     // 23:30 at -02:00 is the next day in UTC
     expect(file.validateRow(['a', '2024-02-01T23:30:00-02:00'])).toEqual({ businessDate: '2024-02-02', values: { id: 'a', updated_at: '2024-02-02 01:30:00.000' } });
+  });
+});
+
+describe('headers written otherwise, ignored columns and a timestamp business date', () => {
+  // a pandas export: an index column first (headed "" or "Unnamed: 0"), headers with spaces
+  const contract = defineContract<FileContext>()({
+    source: 'shop_sales',
+    columns: {
+      sold_at: { type: timestamp, header: 'Date', description: 'a date or a date-time; the business date is its UTC date' },
+      customer_id: { type: text(10), header: 'Customer ID', description: 'written "Customer ID" in the file' },
+      amount: { type: decimal(10, 2), header: ' SALES ', description: 'matched trimmed and case-insensitively, like every header' },
+    },
+    key: ['customer_id'],
+    duplicateKeys: 'keep',
+  });
+  const source = csvUploadSource(contract, { businessDate: 'sold_at', checks: NO_CHECKS, ignoreColumns: ['', 'Unnamed: 0'] });
+
+  it('finds a column under its header, spaces included, and lands it under its name', () => {
+    expect(source.requiredColumns).toEqual(['Date', 'Customer ID', ' SALES ']);
+    const file = source.openFile(['', 'date', 'customer id', 'sales'], FILE);
+    expect(file.missingRequired).toEqual([]);
+    expect(file.extraColumns).toEqual([]);
+    // 23:30 at -05:00 is 04:30 UTC the next day: that day is the business date
+    expect(file.validateRow(['0', '2024-02-01T23:30:00-05:00', 'K1', '12.5'])).toEqual({
+      businessDate: '2024-02-02',
+      values: { sold_at: '2024-02-02 04:30:00.000', customer_id: 'K1', amount: '12.5' },
+    });
+    expect(file.validateRow(['1', '2024-02-01', 'K1', '3'])).toMatchObject({ businessDate: '2024-02-01', values: { sold_at: '2024-02-01 00:00:00.000' } });
+    expect(file.drift()).toEqual([]);
+  });
+
+  it('drops the ignored columns whichever name they carry, and nothing else', () => {
+    const file = source.openFile(['unnamed: 0', 'date', 'customer id', 'sales', 'store'], FILE);
+    expect(file.extraColumns).toEqual([{ name: 'store', index: 4 }]);
+    expect(file.validateRow(['7', '2024-02-01', 'K2', '1', 'Berlin'])).toMatchObject({ values: { customer_id: 'K2' } });
+    expect(file.drift().map((f) => [f.kind, f.column])).toEqual([['new_column', 'store']]);
+  });
+
+  it('matches a header as written: without its space it is another column', () => {
+    const file = source.openFile(['date', 'customerid', 'sales'], FILE);
+    expect(file.missingRequired).toEqual(['Customer ID']);
+    expect(file.extraColumns).toEqual([{ name: 'customerid', index: 1 }]);
+  });
+
+  it('still rejects a header that repeats a name, an ignored one too', () => {
+    expect(source.openFile(['', '', 'date', 'customer id', 'sales'], FILE).repeated).toEqual(['']);
+  });
+
+  it('refuses declarations that could not be read unambiguously', () => {
+    const twice = defineContract<FileContext>()({
+      source: 'twice',
+      columns: { a: { type: text(5), header: 'B', description: 'a' }, b: { type: date, description: 'b' } },
+      key: ['a'],
+      duplicateKeys: 'keep',
+    });
+    expect(() => csvUploadSource(twice, { businessDate: 'b', checks: NO_CHECKS })).toThrow(/two columns are read from the header "b"/);
+    expect(() => csvUploadSource(contract, { businessDate: 'sold_at', checks: NO_CHECKS, ignoreColumns: ['date'] })).toThrow(/"date" is both a declared column and ignored/);
   });
 });
 

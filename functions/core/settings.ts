@@ -138,6 +138,40 @@ export const settingsSchema = z.object({
   CRM_SLA_FIRST_RESPONSE_HOURS: priorityHours.prefault('urgent=1,high=4,medium=8,low=24'),
   /** Support SLA, resolution: the target in hours per ticket priority. */
   CRM_SLA_RESOLUTION_HOURS: priorityHours.prefault('urgent=24,high=72,medium=120,low=240'),
+
+  // ---- customer analytics ----
+  /**
+   * The date the customer marts are computed as of (YYYY-MM-DD); unset or empty: the data's last
+   * transaction date. Never the wall clock.
+   */
+  ANALYTICS_AS_OF_DATE: z.preprocess((v) => (v === '' ? undefined : v), isoDate.optional()),
+  /** Segment Lost: no purchase for more than this many days. */
+  CUSTOMER_LOST_DAYS: positiveInt.max(3660).default(365),
+  /** Segment New: first purchase within this many days. */
+  CUSTOMER_NEW_DAYS: positiveInt.max(3660).default(90),
+  /** High Value needs a purchase within this many days; Win-Back targets those inactive longer. */
+  CUSTOMER_ACTIVE_DAYS: positiveInt.max(3660).default(90),
+  /** High Value: the top this-many percent of customers by lifetime value. */
+  CUSTOMER_HIGH_VALUE_TOP_PCT: positiveInt.max(100).default(20),
+  /** At Risk: spend in the last 90 days under this share of the prior 90 days'. */
+  CUSTOMER_AT_RISK_SPEND_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** At Risk, Retention and the "high churn risk" figures: a churn risk score at least this (0–100). */
+  CUSTOMER_HIGH_CHURN_SCORE: z.coerce.number().int().min(0).max(100).default(70),
+  /** The churn label: no purchase in this many days after the cutoff. */
+  CUSTOMER_CHURN_LABEL_DAYS: positiveInt.max(366).default(90),
+  /** Training snapshots of the churn model, a month apart (the holdout is one more, the latest). */
+  CUSTOMER_CHURN_TRAINING_SNAPSHOTS: positiveInt.max(24).default(6),
+  /** Retention campaign: churn score at the threshold needs at least this lifetime value. */
+  CUSTOMER_RETENTION_MIN_LTV: z.coerce.number().min(0).default(200),
+  /** Campaign priority High from this estimated value, Medium from the next; Low below. */
+  CUSTOMER_CAMPAIGN_HIGH_VALUE: z.coerce.number().min(0).default(500),
+  CUSTOMER_CAMPAIGN_MEDIUM_VALUE: z.coerce.number().min(0).default(100),
+  /** Spending consistency: coefficient of variation up to this is Steady … */
+  CUSTOMER_CV_STEADY: z.coerce.number().positive().default(0.5),
+  /** … up to this Variable, above it Erratic. */
+  CUSTOMER_CV_VARIABLE: z.coerce.number().positive().default(1),
+  /** Predicted value: purchase rates are measured over at least this many days of a customer's history. */
+  CUSTOMER_MIN_OBSERVED_DAYS: positiveInt.max(3660).default(90),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { duckdbPath: string };

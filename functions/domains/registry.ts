@@ -15,9 +15,10 @@ import { ModelGraph } from '../transform/graph.js';
 import type { UploadSource } from '../sources/uploadSource.js';
 import { companyActivity } from './company_activity/domain.js';
 import { crmWarehouse } from './crm_warehouse/domain.js';
+import { customerAnalytics } from './customer_analytics/domain.js';
 import type { BronzeSource, Domain, ViewDef } from './domain.js';
 
-export const DOMAINS: readonly Domain[] = [companyActivity, crmWarehouse];
+export const DOMAINS: readonly Domain[] = [companyActivity, crmWarehouse, customerAnalytics];
 
 export const UPLOAD_SOURCES: readonly UploadSource[] = DOMAINS.flatMap((d) => d.uploadSources);
 export const BRONZE_SOURCES: readonly BronzeSource[] = DOMAINS.flatMap((d) => d.bronzeSources);

@@ -20,6 +20,7 @@ import { Run } from '../ops/runs.js';
 import { insertSchemaDrift, reportSchemaDrift } from '../ops/schemaDrift.js';
 import { capDrift, clipText, dateWindow, type DriftFinding } from '../sources/contract.js';
 import { uploadSourceFor } from '../domains/registry.js';
+import { headerKey } from '../sources/csvContract.js';
 import type { CsvFile, UploadSource } from '../sources/uploadSource.js';
 import { bronzeLineage, container, MAX_SOURCE_FILE_CHARS, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
@@ -130,10 +131,6 @@ async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-function normaliseHeader(name: string): string {
-  return name.trim().toLowerCase();
 }
 
 export async function runUploadIngest(ctx: PipelineContext, landingPath: string, triggerName = 'upload_ingest'): Promise<UploadOutcome> {
@@ -325,7 +322,7 @@ async function splitRows(ctx: PipelineContext, source: UploadSource, input: Spli
     if (item.fields.length > settings.INGEST_MAX_COLUMNS) {
       return `${at}: header too wide: ${item.fields.length.toLocaleString('en-US')} columns, at most ${settings.INGEST_MAX_COLUMNS.toLocaleString('en-US')} (INGEST_MAX_COLUMNS)`;
     }
-    header = item.fields.map(normaliseHeader);
+    header = item.fields.map(headerKey);
     file = source.openFile(header, { arrivalDate: input.arrivalDate, window: dateWindow(settings) });
     const { missingRequired: missing, repeated } = file;
     if (missing.length) {

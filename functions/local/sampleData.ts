@@ -6,18 +6,7 @@
  */
 import { addDays, dateRange, type IsoDate } from '../core/dates.js';
 import { companyId } from './usageApiServer.js';
-
-/** Small, fast, seedable PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../core/random.js';
 
 const COUNTRIES = ['DE', 'FR', 'GB', 'US', 'NL', 'ES', 'SE', 'PL'];
 const INDUSTRIES = ['saas', 'retail', 'fintech', 'health', 'logistics', 'media', ''];

@@ -86,6 +86,12 @@ export function typeName(type: ColumnType): string {
 
 export interface ColumnSpec<Ctx = unknown> {
   type: ColumnType;
+  /**
+   * CSV: the column's header when it is written differently from its name (`Customer ID` for
+   * `customer_id`). Matched as written, spaces included, after trimming and case-insensitively like
+   * every header name; the column lands in bronze under its name. Default: the name.
+   */
+  header?: string;
   /** The column may be absent from a file (CSV header) or a record (JSON). Default: required. */
   optional?: boolean;
   /** An empty value (empty text, JSON null) is allowed and lands as null. Default: an empty value makes the row bad. */

@@ -105,10 +105,15 @@ interface CompiledColumn {
   spec: ColumnSpec<FileContext>;
 }
 
+/** How a header name is compared: trimmed, lower case (the ingester normalises the file's header the same way). */
+export function headerKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
 /**
  * An upload (CSV) source from its contract: the contract file exports the result and the
- * registry lists it. `businessDate` must be a required, non-nullable date or timestamp column (a
- * timestamp's UTC date: an incremental export's `updated_at`).
+ * registry lists it. `businessDate` must be a non-nullable date or timestamp column (a
+ * timestamp's UTC date: an incremental export's `updated_at`, a transaction's time).
  */
 export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   contract: SourceContract<C, FileContext>,
@@ -119,6 +124,12 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     checks: SourceChecks;
     /** How the files are encoded, when not UTF-8 (checked: a file that is not UTF-8 is rejected). */
     encoding?: CsvEncoding;
+    /**
+     * Header names of columns to drop: not landed, not `_extra_columns`, not schema drift (e.g. the
+     * row index pandas writes first, headed `` or `Unnamed: 0`). Compared trimmed and
+     * case-insensitively. A name the header repeats still rejects the file (which would be meant?).
+     */
+    ignoreColumns?: readonly string[];
   },
 ): UploadSource {
   const columns: CompiledColumn[] = Object.entries(contract.columns).map(([name, spec]) => ({ name, spec }));
@@ -129,9 +140,20 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
   // a timestamp lands as UTC text `YYYY-MM-DD HH:MM:SS.mmm`: its date is the first ten characters
   const businessDateOf = business.type.kind === 'timestamp' ? (v: string): IsoDate => v.slice(0, 10) : (v: string): IsoDate => v;
   if (business.optional && !business.whenAbsent) throw new Error(`${contract.source}: the optional business date "${options.businessDate}" needs a whenAbsent`);
-  const requiredColumns = columns.filter((c) => !c.spec.optional).map((c) => c.name);
-  const optionalColumns = columns.filter((c) => c.spec.optional).map((c) => c.name);
-  const known = new Set(columns.map((c) => c.name));
+  // the header a column is found under: its own name unless it declares another
+  const headerOf = (c: CompiledColumn) => c.spec.header ?? c.name;
+  const headerKeys = columns.map((c) => headerKey(headerOf(c)));
+  const repeatedDeclaration = headerKeys.find((k, i) => headerKeys.indexOf(k) !== i);
+  if (repeatedDeclaration !== undefined) throw new Error(`${contract.source}: two columns are read from the header "${repeatedDeclaration}"`);
+  const ignored = new Set((options.ignoreColumns ?? []).map(headerKey));
+  const clash = headerKeys.find((k) => ignored.has(k));
+  if (clash !== undefined) throw new Error(`${contract.source}: "${clash}" is both a declared column and ignored`);
+  const requiredColumns = columns.filter((c) => !c.spec.optional).map(headerOf);
+  const optionalColumns = columns.filter((c) => c.spec.optional).map(headerOf);
+  const known = new Set(headerKeys);
+  // a bad value is reported under the column's header as the file writes it
+  const shownAs = columns.map(headerOf);
+  const shown = (name: string) => contract.columns[name]?.header ?? name;
   const rules = contract.rules ?? [];
 
   return {
@@ -147,12 +169,14 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     encoding: options.encoding ?? 'utf-8',
 
     openFile(header: readonly string[], file: FileContext): CsvFile {
-      const missingRequired = requiredColumns.filter((c) => !header.includes(c));
+      const missingRequired = columns.filter((c, i) => !c.spec.optional && !header.includes(headerKeys[i]!)).map(headerOf);
       const repeated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))];
-      const extraColumns = header.flatMap((name, index) => (known.has(name) ? [] : [{ name, index }])).filter((e, i, all) => all.findIndex((x) => x.name === e.name) === i);
+      const extraColumns = header
+        .flatMap((name, index) => (known.has(name) || ignored.has(name) ? [] : [{ name, index }]))
+        .filter((e, i, all) => all.findIndex((x) => x.name === e.name) === i);
 
       // Per column: where it is in the header (-1: absent), and what an absent one holds.
-      const at = columns.map((c) => header.indexOf(c.name));
+      const at = headerKeys.map((k) => header.indexOf(k));
       // dates and timestamps: from the earliest accepted to a few days after the file arrived
       const parsers = columns.map((c) => textParser(c.spec.type, columnBounds(c.spec.type, file.window, file.arrivalDate, 'the day the file arrived')));
       const absentValue = columns.map((c) => (c.spec.whenAbsent ? c.spec.whenAbsent(file) : null));
@@ -189,7 +213,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
           const v = fields[i]!.trim();
           if (v === '') {
             if (col.spec.nullable) values[col.name] = null;
-            else problem ??= { field: col.name, reason: 'empty' };
+            else problem ??= { field: shownAs[c]!, reason: 'empty' };
             continue;
           }
           nonEmpty[c]!++;
@@ -200,7 +224,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
               examples[c] ??= exampleText(v);
               observed[c]!.add(inferTextType(v));
             }
-            problem ??= { field: col.name, reason: parsed.reason };
+            problem ??= { field: shownAs[c]!, reason: parsed.reason };
             continue;
           }
           values[col.name] = parsed;
@@ -209,9 +233,9 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
         const row = values as RowOf<C>;
         for (const rule of rules) {
           const reason = rule.check(row, file);
-          if (reason !== undefined) return { field: rule.field, reason };
+          if (reason !== undefined) return { field: shown(rule.field), reason };
         }
-        if (keys && !keys.add(values)) return { field: contract.key[0]!, reason: duplicateKeyReason(contract.key, values) };
+        if (keys && !keys.add(values)) return { field: shown(contract.key[0]!), reason: duplicateKeyReason(contract.key, values) };
         return { values, businessDate: businessDateOf(values[options.businessDate] as string) };
       };
 

@@ -49,13 +49,13 @@ export interface UploadSource {
   name: string;
   /** The declaration everything below is derived from. */
   contract: SourceContract<ColumnSpecs<FileContext>, FileContext>;
-  /** Columns a file must have (header names compared trimmed and case-insensitively). */
+  /** Columns a file must have, by their header as written (compared trimmed and case-insensitively). */
   requiredColumns: readonly string[];
-  /** Columns a file may have; any other column is kept in bronze as `_extra_columns`. */
+  /** Columns a file may have; any other column (but those the source ignores) is kept in bronze as `_extra_columns`. */
   optionalColumns: readonly string[];
   /** The columns that identify a row. */
   key: readonly string[];
-  /** The date column a row is about: which dates a loaded file affects. */
+  /** The date (or timestamp: its UTC date) column a row is about: which dates a loaded file affects. */
   businessDate: string;
   bronzeTable: TableDef;
   /** Freshness limits and the tests run after each load. */

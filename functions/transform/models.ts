@@ -49,6 +49,8 @@ interface ModelSpecBase {
   affectedDates?: (parentChanges: Changes, settings: Settings) => DateRange | undefined;
   /** Data tests run after each build, before it commits. */
   tests?: DataTest[];
+  /** Physical design on SQL Server when its layer's rule does not fit (`TableDef.storage`): a large fact not named `fact_*`. */
+  storage?: TableDef['storage'];
 }
 
 export interface SqlModelSpec extends ModelSpecBase {
@@ -119,7 +121,7 @@ export function tableOf(spec: ModelSpec): TableDef {
   if (!tableName || !/^[a-z][a-z0-9_]*$/.test(tableName) || (schema !== 'silver' && schema !== 'gold')) {
     throw new Error(`model ${spec.name}: the name must be silver.<table> or gold.<table>, lower case`);
   }
-  return { schema, name: tableName, columns: spec.columns, description: spec.description, ...(spec.key ? { key: spec.key } : {}) };
+  return { schema, name: tableName, columns: spec.columns, description: spec.description, ...(spec.key ? { key: spec.key } : {}), ...(spec.storage ? { storage: spec.storage } : {}) };
 }
 
 /** The model a spec declares, in its domain. */

@@ -113,6 +113,24 @@ var appSettings = {
   // support SLA targets in hours per ticket priority (gold.fact_tickets)
   CRM_SLA_FIRST_RESPONSE_HOURS: 'urgent=1,high=4,medium=8,low=24'
   CRM_SLA_RESOLUTION_HOURS: 'urgent=24,high=72,medium=120,low=240'
+
+  // ---- customer analytics ----
+  // empty: the data's last transaction date
+  ANALYTICS_AS_OF_DATE: ''
+  CUSTOMER_LOST_DAYS: '365'
+  CUSTOMER_NEW_DAYS: '90'
+  CUSTOMER_ACTIVE_DAYS: '90'
+  CUSTOMER_HIGH_VALUE_TOP_PCT: '20'
+  CUSTOMER_AT_RISK_SPEND_RATIO: '0.5'
+  CUSTOMER_HIGH_CHURN_SCORE: '70'
+  CUSTOMER_CHURN_LABEL_DAYS: '90'
+  CUSTOMER_CHURN_TRAINING_SNAPSHOTS: '6'
+  CUSTOMER_RETENTION_MIN_LTV: '200'
+  CUSTOMER_CAMPAIGN_HIGH_VALUE: '500'
+  CUSTOMER_CAMPAIGN_MEDIUM_VALUE: '100'
+  CUSTOMER_CV_STEADY: '0.5'
+  CUSTOMER_CV_VARIABLE: '1'
+  CUSTOMER_MIN_OBSERVED_DAYS: '90'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {

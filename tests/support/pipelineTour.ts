@@ -15,6 +15,7 @@ import { crmSampleCsv } from '../../functions/local/sampleData.js';
 import { companyId, startUsageApiServer } from '../../functions/local/usageApiServer.js';
 import { MODEL_GRAPH } from '../../functions/domains/registry.js';
 import { crmSample, TOUR_SCALE } from '../../functions/domains/crm_warehouse/sample.js';
+import { customerLines, salesCsv } from '../../functions/domains/customer_analytics/generate.js';
 import type { Warehouse } from '../../functions/warehouse/warehouse.js';
 import { goldHash } from './pipeline.js';
 
@@ -57,6 +58,12 @@ export async function pipelineTour(wrapWarehouse?: (wh: Warehouse) => Warehouse)
     await host.upload('unknown_source/file.csv', 'a,b\n1,2\n'); // no source for the folder: rejected
     // the CRM warehouse's exports (several per source, bad rows, a late file): its ingest, load and models
     for (const f of crmSample({ seed: SEED, endDate: yesterday, scale: TOUR_SCALE })) await host.upload(`${f.source}/${f.name}`, f.content);
+    // customer analytics: customers, transactions and a sales export (its ingest, load and code models)
+    const customerFiles: Record<string, string[]> = { customers: [], customerUpdates: [], transactions: [] };
+    for (const g of customerLines({ customers: 30, days: 60, seed: SEED, endDate: yesterday, rate: 0.3 })) customerFiles[g.file]!.push(g.line);
+    await host.upload('customers/customers.csv', customerFiles.customers!.join('\n'));
+    await host.upload('transactions/transactions.csv', customerFiles.transactions!.join('\n'));
+    await host.upload('sales/sales.csv', salesCsv({ rows: 50, customers: 10, seed: SEED, endDate: yesterday, days: 30 }));
     await drain('landingEvents');
     await host.fireUsageTimer();
     await drain('transformRequests');

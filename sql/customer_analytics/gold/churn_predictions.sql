@@ -1,0 +1,100 @@
+-- gold.churn_predictions: the churn risk of every customer who has bought, as of the as-of date,
+-- scored in SQL from the coefficients in gold.churn_model (the same on both engines).
+--   logistic_regression  p = 1 / (1 + e^-z), z = intercept + Σ b_i (x_i - mean_i) / sd_i over the
+--                        x_* inputs of silver.customer_features (a missing attribute is the mean);
+--                        z clamped to ±30 (EXP overflows beyond ~709 on SQL Server)
+--   heuristic            p = 0.7 × min(days since last purchase / @lost_days, 1)
+--                          + 0.3 × (1 - min(purchases in the last 365 days / 12, 1))
+-- churn_risk_score = round(100 p), 0 … 100; high risk from @high_churn_score.
+-- Refresh: full.
+
+DELETE FROM gold.churn_predictions;
+
+WITH
+model AS (
+    SELECT
+        MAX(model_version) AS model_version,
+        MAX(method) AS method,
+        MAX(CASE WHEN term = 'intercept' THEN coefficient END) AS b0,
+        MAX(CASE WHEN term = 'recency_weight' THEN coefficient END) AS w_recency,
+        MAX(CASE WHEN term = 'frequency_weight' THEN coefficient END) AS w_frequency,
+        MAX(CASE WHEN term = 'purchases_for_full_frequency' THEN coefficient END) AS full_frequency,
+        MAX(CASE WHEN term = 'recency' THEN coefficient END) AS b_recency,
+        MAX(CASE WHEN term = 'recency' THEN feature_mean END) AS m_recency,
+        MAX(CASE WHEN term = 'recency' THEN feature_sd END) AS s_recency,
+        MAX(CASE WHEN term = 'frequency' THEN coefficient END) AS b_frequency,
+        MAX(CASE WHEN term = 'frequency' THEN feature_mean END) AS m_frequency,
+        MAX(CASE WHEN term = 'frequency' THEN feature_sd END) AS s_frequency,
+        MAX(CASE WHEN term = 'monetary' THEN coefficient END) AS b_monetary,
+        MAX(CASE WHEN term = 'monetary' THEN feature_mean END) AS m_monetary,
+        MAX(CASE WHEN term = 'monetary' THEN feature_sd END) AS s_monetary,
+        MAX(CASE WHEN term = 'trend' THEN coefficient END) AS b_trend,
+        MAX(CASE WHEN term = 'trend' THEN feature_mean END) AS m_trend,
+        MAX(CASE WHEN term = 'trend' THEN feature_sd END) AS s_trend,
+        MAX(CASE WHEN term = 'tenure' THEN coefficient END) AS b_tenure,
+        MAX(CASE WHEN term = 'tenure' THEN feature_mean END) AS m_tenure,
+        MAX(CASE WHEN term = 'tenure' THEN feature_sd END) AS s_tenure,
+        MAX(CASE WHEN term = 'aov' THEN coefficient END) AS b_aov,
+        MAX(CASE WHEN term = 'aov' THEN feature_mean END) AS m_aov,
+        MAX(CASE WHEN term = 'aov' THEN feature_sd END) AS s_aov,
+        MAX(CASE WHEN term = 'age' THEN coefficient END) AS b_age,
+        MAX(CASE WHEN term = 'age' THEN feature_mean END) AS m_age,
+        MAX(CASE WHEN term = 'age' THEN feature_sd END) AS s_age,
+        MAX(CASE WHEN term = 'credit_limit' THEN coefficient END) AS b_credit_limit,
+        MAX(CASE WHEN term = 'credit_limit' THEN feature_mean END) AS m_credit_limit,
+        MAX(CASE WHEN term = 'credit_limit' THEN feature_sd END) AS s_credit_limit
+    FROM gold.churn_model
+),
+
+scored AS (
+    SELECT
+        f.customer_id,
+        f.snapshot_date,
+        f.days_since_last_purchase,
+        f.purchases_365,
+        m.model_version,
+        m.method,
+        {{ to_double(m.b0) }}
+            + {{ to_double(m.b_recency) }} * ({{ to_double(COALESCE(f.x_recency, m.m_recency)) }} - {{ to_double(m.m_recency) }}) / {{ to_double(m.s_recency) }}
+            + {{ to_double(m.b_frequency) }} * ({{ to_double(COALESCE(f.x_frequency, m.m_frequency)) }} - {{ to_double(m.m_frequency) }}) / {{ to_double(m.s_frequency) }}
+            + {{ to_double(m.b_monetary) }} * ({{ to_double(COALESCE(f.x_monetary, m.m_monetary)) }} - {{ to_double(m.m_monetary) }}) / {{ to_double(m.s_monetary) }}
+            + {{ to_double(m.b_trend) }} * ({{ to_double(COALESCE(f.x_trend, m.m_trend)) }} - {{ to_double(m.m_trend) }}) / {{ to_double(m.s_trend) }}
+            + {{ to_double(m.b_tenure) }} * ({{ to_double(COALESCE(f.x_tenure, m.m_tenure)) }} - {{ to_double(m.m_tenure) }}) / {{ to_double(m.s_tenure) }}
+            + {{ to_double(m.b_aov) }} * ({{ to_double(COALESCE(f.x_aov, m.m_aov)) }} - {{ to_double(m.m_aov) }}) / {{ to_double(m.s_aov) }}
+            + {{ to_double(m.b_age) }} * ({{ to_double(COALESCE(f.x_age, m.m_age)) }} - {{ to_double(m.m_age) }}) / {{ to_double(m.s_age) }}
+            + {{ to_double(m.b_credit_limit) }} * ({{ to_double(COALESCE(f.x_credit_limit, m.m_credit_limit)) }} - {{ to_double(m.m_credit_limit) }}) / {{ to_double(m.s_credit_limit) }}
+            AS z,
+        {{ to_double(m.w_recency) }} * CASE WHEN f.days_since_last_purchase >= @lost_days THEN 1.0 ELSE {{ safe_divide(f.days_since_last_purchase, @lost_days) }} END
+            + {{ to_double(m.w_frequency) }} * (1.0 - CASE WHEN f.purchases_365 >= m.full_frequency THEN 1.0 ELSE {{ safe_divide(f.purchases_365, m.full_frequency) }} END)
+            AS heuristic_probability
+    FROM silver.customer_features f
+    CROSS JOIN model m
+    WHERE f.snapshot_role = 'score'
+),
+
+probabilities AS (
+    SELECT
+        s.*,
+        CASE
+            WHEN s.method = 'logistic_regression'
+            THEN 1.0 / (1.0 + EXP(0 - CASE WHEN s.z > 30 THEN 30 WHEN s.z < -30 THEN -30 ELSE s.z END))
+            ELSE s.heuristic_probability
+        END AS probability
+    FROM scored s
+)
+
+INSERT INTO gold.churn_predictions (
+    customer_id, prediction_date, model_version, method, churn_probability, churn_risk_score, is_high_risk,
+    days_since_last_purchase, purchases_365
+)
+SELECT
+    customer_id,
+    snapshot_date AS prediction_date,
+    model_version,
+    method,
+    CAST(ROUND(probability, 6) AS DECIMAL(9, 6)) AS churn_probability,
+    CAST(ROUND(100 * probability, 0) AS INT) AS churn_risk_score,
+    CASE WHEN CAST(ROUND(100 * probability, 0) AS INT) >= @high_churn_score THEN 1 ELSE 0 END AS is_high_risk,
+    days_since_last_purchase,
+    purchases_365
+FROM probabilities;
