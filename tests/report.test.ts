@@ -327,7 +327,8 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     // segments, score and LTV bands, cohorts, campaigns: the tables beside the charts
     expect(column(page, 'segments', 'segment')).toEqual(['Lost', 'New', 'Regular']);
     expect(column(page, 'segments', 'customers')).toEqual(['1', '2', '1']);
-    expect(column(page, 'segments', 'lifetime_value')).toEqual(['400', '500', '350']);
+    expect(column(page, 'lifetime-value-by-segment', 'lifetime_value')).toEqual(['400', '500', '350']);
+    expect(column(page, 'segments', 'share_pct')).toEqual(['25.0 %', '50.0 %', '25.0 %']);
     const segs = await wh.query<{ segment: string; n: number }>(`SELECT segment, COUNT(*) AS n FROM gold.customer_segments GROUP BY segment ORDER BY segment`);
     expect(segs.map((r) => [r.segment, Number(r.n)])).toEqual([['Lost', 1], ['New', 2], ['Regular', 1]]);
     expect(column(page, 'customers-by-churn-risk-score', 'customers')).toEqual(['0', '0', '2', '1', '0', '0', '0', '0', '0', '1']);

@@ -192,6 +192,9 @@ const customersPage: ReportPage = {
     const campaigns = await wh.query<{ campaign: string; priority: string; customers: number; estimated_value: number | null }>(
       `SELECT campaign, priority, COUNT(*) AS customers, SUM(estimated_value) AS estimated_value FROM ${VIEWS.campaigns} GROUP BY campaign, priority ORDER BY campaign, priority`,
     );
+    const campaignTotals = await wh.query<{ campaign: string; customers: number; estimated_value: number | null }>(
+      `SELECT campaign, COUNT(*) AS customers, SUM(estimated_value) AS estimated_value FROM ${VIEWS.campaigns} GROUP BY campaign ORDER BY campaign`,
+    );
     const targets = await topRows<{ customer_id: string; name: string; campaign: string; priority: string; reason: string; estimated_value: number; segment: string; churn_risk_score: number | null }>(
       wh,
       `SELECT customer_id, CONCAT(COALESCE(first_name, ''), ' ', COALESCE(last_name, '')) AS name, campaign, priority, reason, estimated_value, segment, churn_risk_score FROM ${VIEWS.campaigns}`,
@@ -265,19 +268,13 @@ const customersPage: ReportPage = {
 
     // segments: sizes and value
     if (segments.length > 0) {
-      const segmentTable = {
-        title: 'Segments',
-        source: VIEWS.segments,
-        columns: [
-          { key: 'segment', label: 'Segment', format: fmt.text },
-          { key: 'customers', label: 'Customers', format: fmt.int },
-          { key: 'share_pct', label: 'Share', format: percentPoints },
-          { key: 'lifetime_value', label: 'Lifetime value', format: money },
-          { key: 'average_lifetime_value', label: 'Average', format: money2 },
-          { key: 'average_churn_risk_score', label: 'Avg churn score', format: fmt.number(1) },
-        ],
-        rows: segments,
-        noun: 'segments',
+      const segmentColumns = {
+        segment: { key: 'segment', label: 'Segment', format: fmt.text },
+        customers: { key: 'customers', label: 'Customers', format: fmt.int },
+        share: { key: 'share_pct', label: 'Share', format: percentPoints },
+        churn: { key: 'average_churn_risk_score', label: 'Avg churn score', format: fmt.number(1) },
+        value: { key: 'lifetime_value', label: 'Lifetime value', format: money },
+        average: { key: 'average_lifetime_value', label: 'Per customer', format: money2 },
       };
       blocks.push(
         {
@@ -291,7 +288,7 @@ const customersPage: ReportPage = {
             y: { label: 'Customers', unit: 'customers', format: fmt.int },
             series: [{ name: 'Customers', values: segments.map((s) => s.customers) }],
           },
-          table: segmentTable,
+          table: { title: 'Segments', source: VIEWS.segments, columns: [segmentColumns.segment, segmentColumns.customers, segmentColumns.share, segmentColumns.churn], rows: segments, noun: 'segments' },
         },
         {
           kind: 'chart',
@@ -304,7 +301,7 @@ const customersPage: ReportPage = {
             y: moneyAxis('Lifetime value'),
             series: [{ name: 'Lifetime value', values: segments.map((s) => s.lifetime_value), color: 'green' }],
           },
-          table: { ...segmentTable, title: 'Lifetime value by segment', columns: [segmentTable.columns[0]!, segmentTable.columns[3]!, segmentTable.columns[4]!, segmentTable.columns[5]!] },
+          table: { title: 'Lifetime value by segment', source: VIEWS.segments, columns: [segmentColumns.segment, segmentColumns.value, segmentColumns.average], rows: segments, noun: 'segments' },
         },
       );
     }
@@ -348,7 +345,7 @@ const customersPage: ReportPage = {
       const xs = Array.from({ length: maxMonth + 1 }, (_, i) => String(i));
       const ys = shownCohorts.map(monthLabel);
       const cell = (c: IsoDate, k: number) => cohorts.find((x) => x.cohort_month === c && Number(x.months_since_first) === k);
-      const tableMonths = [1, 3, 6, 12].filter((k) => k <= maxMonth);
+      const tableMonths = [1, 3, 6].filter((k) => k <= maxMonth);
       const rows = [...shownCohorts].reverse().slice(0, TABLE_COHORTS).map((c) => {
         const row: Record<string, unknown> = { cohort: monthLabel(c), cohort_customers: cell(c, 0)?.cohort_customers ?? 0 };
         for (const k of tableMonths) row[`m${k}`] = cell(c, k)?.retention_pct ?? null;
@@ -476,7 +473,17 @@ const customersPage: ReportPage = {
             series: PRIORITIES.map((p) => ({ name: `${p} priority`, values: types.map((c) => pick(c, p)?.estimated_value ?? null), color: colors[p] })),
             stacked: true,
           },
-          table: { ...campaignTable, title: 'Estimated value by campaign and priority' },
+          table: {
+            title: 'Campaign targets and their estimated value',
+            source: VIEWS.campaigns,
+            columns: [
+              { key: 'campaign', label: 'Campaign', format: fmt.text },
+              { key: 'customers', label: 'Customers', format: fmt.int },
+              { key: 'estimated_value', label: 'Estimated value', format: money },
+            ],
+            rows: [...campaignTotals].sort((a, b) => CAMPAIGNS.indexOf(a.campaign) - CAMPAIGNS.indexOf(b.campaign)),
+            noun: 'campaigns',
+          },
         },
         {
           kind: 'table',
