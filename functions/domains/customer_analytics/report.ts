@@ -101,6 +101,9 @@ const bandLabel = (bounds: number[], i: number, top?: number): string =>
 /** `CASE WHEN x >= b9 THEN 9 … ELSE 0 END`: the band index of `x` (the lowest band takes anything below its bound, such as a net refund). */
 const bandCase = (expr: string, bounds: number[]): string => `CASE ${bounds.map((b, i) => [b, i] as const).slice(1).reverse().map(([b, i]) => `WHEN ${expr} >= ${b} THEN ${i}`).join(' ')} ELSE 0 END`;
 
+/** The mart's sentence with its amounts grouped for reading (`64630.49` → `64,630.49`); years and counts stay as written. */
+const groupThousands = (text: string): string => text.replace(/\b(\d{4,})(\.\d{2})\b/g, (_, int: string, dec: string) => `${int.replace(/\B(?=(\d{3})+$)/g, ',')}${dec}`);
+
 async function asOfRow(source: ReportSource): Promise<AsOf | undefined> {
   const [row] = await source.warehouse.query<AsOf>(`SELECT as_of_date, as_of_source, first_transaction_date, last_transaction_date FROM ${VIEWS.asOf}`);
   return row;
@@ -540,7 +543,7 @@ export const customerReport: DomainReport = {
     const figures = headlineFigures(ms, r, rows, source.settings).filter((f) => f.id !== 'customers.aov_month');
     const insights: Insight[] = rows.map((i) => ({
       area: 'Customers',
-      finding: i.detail,
+      finding: groupThousands(i.detail),
       evidence: `${i.title} (${i.priority.toLowerCase()} priority)`,
       pageId: PAGE_ID,
     }));
