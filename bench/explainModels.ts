@@ -8,15 +8,15 @@
  *   npx tsx bench/explainModels.ts --dir D --empty                the first build: the model's table starts empty
  *   npx tsx bench/explainModels.ts --dir D --without-keys         with the table's PRIMARY KEY left out (a no-op where
  *                                                                 the DDL already leaves it out: DuckDB data tables)
- *   … --model gold.fact_company_activity_daily --threads 2 --memory-limit 512MB --plans (EXPLAIN ANALYZE the INSERTs)
- *   … --from 2026-11-30 --to 2026-11-30      another date range than the largest build's (a day's run)
+ *   … --model gold.fact_company_activity_daily --threads 2 --memory-limit 512MB --plans (EXPLAIN ANALYZE each statement)
+ *   … --from 2026-11-30 --to 2026-11-30                          those dates instead of the largest build's (a day's run)
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../functions/core/settings.js';
-import { insertsRows, renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
+import { renderModelSql, type SqlModelDef } from '../functions/transform/models.js';
 import { createTableSql } from '../functions/warehouse/ddl.js';
 import { MODEL_GRAPH, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { DuckDbWarehouse } from '../functions/warehouse/duckdb/duckdbWarehouse.js';
@@ -80,7 +80,7 @@ async function explainModel(source: string, model: SqlModelDef): Promise<void> {
       const [cfg] = await wh.query<{ threads: string; memory_limit: string }>(`SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory_limit`);
       console.log(
         `${model.name}: ${detail.from} … ${detail.to}; table has ${have?.n ?? 0} rows${args['without-keys'] ? ', no primary key' : ''}; ` +
-          `threads ${cfg?.threads}, memory_limit ${cfg?.memory_limit} (recorded build: ${largest!.duration_ms} ms, ${largest!.rows_out} rows)`,
+          `threads ${cfg?.threads}, memory_limit ${cfg?.memory_limit} (recorded build: ${largest ? `${largest.duration_ms} ms, ${largest.rows_out} rows` : "none"})`,
       );
       const values = MODEL_GRAPH.domains.find((d) => d.name === model.domain)!.values(settings);
       const params: SqlParams = { ...values.parameters, date_from: detail.from, date_to: detail.to };
@@ -93,7 +93,7 @@ async function explainModel(source: string, model: SqlModelDef): Promise<void> {
             for (const n of parameterNames(sql)) p[n] = params[n]!;
             const firstLine = sql.split('\n').find((l) => l.trim() && !l.trim().startsWith('--'))?.trim() ?? '';
             const t0 = performance.now();
-            if (args.plans && insertsRows(sql)) {
+            if (args.plans) {
               const plan = await tx.query<{ explain_value: string }>(`EXPLAIN ANALYZE ${sql}`, p);
               const ms = performance.now() - t0;
               total += ms;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sqlTimestampText } from '../functions/core/context.js';
 import { crmAccounts, crmActivities, crmContacts, crmDeals, crmOrderLines, crmProducts, crmTickets } from '../functions/domains/crm_warehouse/sources/index.js';
 import { HEADERS } from '../functions/domains/crm_warehouse/sample.js';
-import { DEFAULT_DATE_WINDOW, normaliseTimestamp } from '../functions/sources/contract.js';
+import { DEFAULT_DATE_WINDOW, enumLookup, normaliseTimestamp, parseDecimal } from '../functions/sources/contract.js';
 import type { UploadSource } from '../functions/sources/uploadSource.js';
 import { jsonLines, readBlobText, resetStorage, startTestStorage, testContext, type TestStorage } from './support/pipeline.js';
 import { DEFAULTS } from './support/crm.js';
@@ -119,6 +119,39 @@ describe('timestamps already in UTC (the common case in exports)', () => {
     expect(normaliseTimestamp('2024-02-31T10:00:00')).toBe(viaDate('2024-02-31T10:00:00'));
     expect(normaliseTimestamp('2024-02-29T23:59:59.9999Z')).toBe('2024-02-29 23:59:59.999');
     expect(normaliseTimestamp('2024-01-01T24:00:00Z')).toBe('2024-01-02 00:00:00.000'); // ISO's end of day: the slow path
+  });
+});
+
+describe('decimals and enums as exports write them (checked without a regular expression)', () => {
+  // the general rule, as it was before the canonical text got its own path
+  const general = (v: string, t: { precision: number; scale: number; min?: number; max?: number }) => {
+    const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(v);
+    if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+    const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+    const fraction = m[3] ?? '';
+    if (fraction.length > t.scale) return { reason: `more than ${t.scale} decimal places: "${v}"` };
+    if ((whole === '0' ? 0 : whole.length) > t.precision - t.scale) return { reason: `more than ${t.precision - t.scale} digits before the point: "${v}"` };
+    const text = `${m[1] === '-' && /[1-9]/.test(whole + fraction) ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+    const n = Number(text);
+    if (t.min !== undefined && n < t.min) return { reason: `less than ${t.min}: ${text}` };
+    if (t.max !== undefined && n > t.max) return { reason: `greater than ${t.max}: ${text}` };
+    return { text };
+  };
+
+  it('a decimal parses as the general rule says, canonical or not', () => {
+    const text = fc.stringMatching(/^[+-]?0{0,2}\d{0,7}(\.\d{0,5})?$/);
+    const type = fc.record({ precision: fc.integer({ min: 1, max: 12 }), scale: fc.integer({ min: 0, max: 4 }), min: fc.option(fc.constantFrom(0, 1, 100), { nil: undefined }), max: fc.option(fc.constantFrom(1, 1000), { nil: undefined }) })
+      .filter((t) => t.scale <= t.precision)
+      .map(({ min, max, ...t }) => ({ ...t, ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) }));
+    fc.assert(fc.property(text, type, (v, t) => {
+      expect(parseDecimal(v, t)).toEqual(general(v, t));
+    }), { numRuns: 5000 });
+    for (const v of ['0', '0.5', '10.00', '007', '.5', '5.', '-0.00', '1234567.89']) expect(parseDecimal(v, { precision: 10, scale: 2 })).toEqual(general(v, { precision: 10, scale: 2 }));
+  });
+
+  it('an enum value matches case-insensitively and lands as declared', () => {
+    const lookup = enumLookup(['call', 'Email', 'meeting']);
+    expect(['call', 'CALL', 'email', 'Email', 'EMAIL', 'Meeting', 'calls', ''].map(lookup)).toEqual(['call', 'call', 'Email', 'Email', 'Email', 'meeting', undefined, undefined]);
   });
 });
 

@@ -222,6 +222,8 @@ describe.each(ENGINES)('data tests on $name', (engine) => {
     const check = await runFreshnessCheck(ctx);
     const usage = check.sources.find((s) => s.source === 'product_usage')!;
     expect(usage).toMatchObject({ status: 'error', lagHours: 51, latestIngestedAt: '2024-03-01T02:00:00.000Z', latestBusinessDate: '2024-02-29' });
+    // a text business date in bronze (the CRM file's snapshot_date): its greatest text is its latest date
+    expect(check.sources.find((s) => s.source === 'crm_company_daily')).toMatchObject({ latestBusinessDate: '2024-01-01' });
     const recorded = await wh.query<{ test_id: string; status: string; observed_value: number }>(
       `SELECT test_id, status, observed_value FROM ops.data_test_results WHERE run_id = @id AND test_id IN (@crm, @usage) ORDER BY test_id`,
       { id: check.runId, crm: 'bronze.crm_company_daily:freshness(_ingested_at)', usage: 'bronze.product_usage:freshness(_ingested_at)' },

@@ -151,6 +151,16 @@ describe.each(ENGINES)('macros on $name', (engine) => {
     expect(await one('{{ safe_divide(@a, @b) }}', { a, b })).toBe(expected);
   });
 
+  it.each([
+    [1, true],
+    [0, false],
+    [null, null],
+  ])('to_bool(%s) = %s', async (x, expected) => {
+    expect(await one('{{ to_bool(@x) }}', { x })).toBe(expected);
+    // a flag computed by a CASE, as a view declares it
+    expect(await one('{{ to_bool(CASE WHEN @x = 1 THEN 1 WHEN @x = 0 THEN 0 END) }}', { x })).toBe(expected);
+  });
+
   it('natural log, doubles and the sample standard deviation', async () => {
     expect(await one('{{ ln(1) }}')).toBe(0);
     expect(Number(await one('{{ ln(exp(2)) }}'))).toBeCloseTo(2, 12);

@@ -16,9 +16,9 @@ import { loadSettings } from '../functions/core/settings.js';
 import { defineDomain } from '../functions/domains/domain.js';
 import { DOMAINS } from '../functions/domains/registry.js';
 import { runUploadIngest } from '../functions/ingest/uploadIngest.js';
-import { cleanSvg } from '../functions/report/charts.js';
+import { cleanSvg, renderChart } from '../functions/report/charts.js';
 import { formatChange, formatValue } from '../functions/report/html.js';
-import { fmt, type ReportPage } from '../functions/report/page.js';
+import { fmt, headlinePeriod, partialSegment, type ReportPage } from '../functions/report/page.js';
 import { LATEST_REPORT_BLOB, serveLatestReport } from '../functions/report/publish.js';
 import { buildReport, reportPages } from '../functions/report/report.js';
 import { container } from '../functions/storage/blobStore.js';
@@ -28,7 +28,8 @@ import { WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
 import { putBlob, putUsageBronzeFile, resetStorage, testContext, useTestStorage, useWarehousePerTest, type TestStorage } from './support/pipeline.js';
-import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_FIGURES, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
+import { uploadCrm } from './support/crm.js';
+import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_EXPORTS, FIXTURE_CRM_FIGURES, FIXTURE_FIGURES, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
 import { describeSyntaxError, tsqlSyntaxErrors } from './support/tsqlGrammar.js';
 import { recordingWarehouse, type SentStatement } from './support/warehouseWrappers.js';
 
@@ -62,7 +63,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     expect((await buildFixtureWarehouse(ctx, storage)).status).toBe('done');
     const report = await buildReport({ warehouse: wh, settings: ctx.settings });
     expect(report.failed).toEqual([]);
-    expect(report.pages.map((p) => p.id)).toEqual(['executive-summary', 'company-activity', 'pipeline-health']);
+    expect(report.pages.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     expect(report.asOf).toBe('2024-01-14');
     const html = report.html;
 
@@ -99,7 +100,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     expect(column(html, 'active-users-and-events-latest-days', 'events')[0]).toBe('30'); // A 20 + D 10
     // as of and the data range on every page
     expect(html).toMatch(/<section class="page" id="company-activity"[^>]*>\s*<h2[^>]*>Company activity<\/h2>\s*<p class="asof" data-asof="2024-01-14">As of <strong>2024-01-14<\/strong> · data from <span data-range>2024-01-01 to 2024-01-14<\/span>/);
-    expect([...html.matchAll(/<p class="asof" data-asof=/g)]).toHaveLength(3);
+    expect([...html.matchAll(/<p class="asof" data-asof=/g)]).toHaveLength(6);
     // the insight rows of the executive summary
     expect(html).toContain('2 companies are at churn risk on 2024-01-14: no active users lately and no recent CRM contact (1 of them never contacted).');
     expect(html).toContain('2 of 4 companies (50.0 %)');
@@ -107,8 +108,9 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     // pipeline health: the runs and quarantine counts as recorded
     const [runs] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.pipeline_runs`);
     expect(figure(html, 'pipeline.runs').value).toBe(count(Number(runs!.n)));
-    expect(column(html, 'quarantine-per-source', 'source')).toEqual(['crm_company_daily']);
-    expect(column(html, 'quarantine-per-source', 'rows_accepted')).toEqual(['4']);
+    const sources = column(html, 'quarantine-per-source', 'source');
+    expect(sources).toEqual(['crm_accounts', 'crm_company_daily', 'crm_contacts', 'crm_deals', 'crm_order_lines', 'crm_products', 'crm_tickets']);
+    expect(column(html, 'quarantine-per-source', 'rows_accepted')[sources.indexOf('crm_company_daily')]).toBe('4');
   });
 
   it('is written to the reports container after a successful run, and served with its policy', async () => {
@@ -121,8 +123,11 @@ describe.each(ENGINES)('the report on $name', (engine) => {
       `SELECT status, rows_out, detail, error FROM ops.run_steps WHERE run_id = @id AND step_name = 'report'`,
       { id: runId },
     );
-    expect(step).toMatchObject({ status: 'succeeded', rows_out: 3, error: null });
-    expect(JSON.parse(step!.detail)).toMatchObject({ blob: `reports/${LATEST_REPORT_BLOB}`, pages: ['executive-summary', 'company-activity', 'pipeline-health'] });
+    expect(step).toMatchObject({ status: 'succeeded', rows_out: 6, error: null });
+    expect(JSON.parse(step!.detail)).toMatchObject({
+      blob: `reports/${LATEST_REPORT_BLOB}`,
+      pages: ['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health'],
+    });
 
     const served = await serveLatestReport(storage.storage);
     expect(served.status).toBe(200);
@@ -154,6 +159,135 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     } finally {
       await reports.createIfNotExists();
     }
+  });
+
+  it('shows the CRM warehouse\'s hand-computed figures, equal to its marts', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    expect((await buildFixtureWarehouse(ctx, storage)).status).toBe('done');
+    const report = await buildReport({ warehouse: wh, settings: ctx.settings });
+    expect(report.failed).toEqual([]);
+    const html = report.html;
+    const section = (id: string) => new RegExp(`<section class="page" id="${id}"[\\s\\S]*?</section>`).exec(html)![0];
+
+    // every figure as worked out by hand in the fixture, with its change against the previous period
+    for (const [id, f] of Object.entries(FIXTURE_CRM_FIGURES)) {
+      const shown = figure(html, id);
+      expect(shown.value, id).toBe(f.value);
+      if ('change' in f) expect(shown.change, id).toBe(f.change);
+    }
+
+    // … and as the marts have them, read by queries of the test's own
+    const [month] = await wh.query<{ revenue: number; orders: number; aov: number; customers: number; revenue_yoy_change_pct: number }>(
+      `SELECT revenue, orders, aov, customers, revenue_yoy_change_pct FROM gold.mtr_revenue_by_month WHERE month_start = '2023-12-01'`,
+    );
+    expect(month).toEqual({ revenue: 600, orders: 2, aov: 300, customers: 2, revenue_yoy_change_pct: 5 });
+    expect(figure(html, 'crm.revenue_month').value).toBe(count(month!.revenue));
+    expect(figure(html, 'crm.orders_month').value).toBe(count(month!.orders));
+    expect(figure(html, 'crm.aov_month').value).toBe(formatValue(month!.aov, fmt.number(2)));
+    expect(html).toContain('in the reporting currency; +500.0 % on 2022-12');
+    const [week] = await wh.query<{ median_first_response_hours: number; median_resolution_hours: number; csat_positive_share: number; sla_violators: number; revenue_at_risk: number }>(
+      `SELECT median_first_response_hours, median_resolution_hours, csat_positive_share, sla_violators, revenue_at_risk FROM gold.mtr_weekly_ops WHERE week_start = '2024-01-08'`,
+    );
+    expect(week).toEqual({ median_first_response_hours: 1, median_resolution_hours: 4, csat_positive_share: 1, sla_violators: 0, revenue_at_risk: 0 });
+    expect(figure(html, 'crm.median_first_response_week').value).toBe(formatValue(week!.median_first_response_hours, fmt.number(1, 'h')));
+    expect(figure(html, 'crm.median_resolution_week').value).toBe(formatValue(week!.median_resolution_hours, fmt.number(1, 'h')));
+    expect(figure(html, 'crm.csat_positive_week').value).toBe(formatValue(week!.csat_positive_share, fmt.percent(1)));
+    const [pipe] = await wh.query<{ win_rate: number; won_deals: number; lost_deals: number; median_sales_cycle_days: number; avg_won_deal_size: number }>(
+      `SELECT win_rate, won_deals, lost_deals, median_sales_cycle_days, avg_won_deal_size FROM gold.mtr_sales_pipeline WHERE stage = 'closed_won'`,
+    );
+    expect(pipe).toEqual({ win_rate: 0.6, won_deals: 3, lost_deals: 2, median_sales_cycle_days: 10, avg_won_deal_size: 1133.33 });
+    expect(figure(html, 'crm.win_rate').value).toBe(formatValue(pipe!.win_rate, fmt.percent(1)));
+    const [weighted] = await wh.query<{ weighted: number; pipeline: number }>(`SELECT SUM(weighted_value) AS weighted, SUM(pipeline_value) AS pipeline FROM gold.mtr_sales_pipeline`);
+    expect(weighted).toEqual({ weighted: 1075, pipeline: 2300 });
+    expect(figure(html, 'crm.weighted_pipeline').value).toBe(count(weighted!.weighted));
+    // the win rate per month of closing: the mart's definition, its months adding up to the mart's deals
+    const outcomes = await wh.query<{ month_start: string; won_deals: number; lost_deals: number; win_rate: number; is_partial_period: boolean }>(
+      `SELECT month_start, won_deals, lost_deals, win_rate, is_partial_period FROM reporting.crm_deal_outcomes_by_month ORDER BY month_start`,
+    );
+    expect(outcomes).toEqual([
+      { month_start: '2023-11-01', won_deals: 1, lost_deals: 1, win_rate: 0.5, is_partial_period: false },
+      { month_start: '2023-12-01', won_deals: 2, lost_deals: 1, win_rate: 0.6667, is_partial_period: false },
+    ]);
+    expect(outcomes.reduce((n, m) => n + m.won_deals, 0)).toBe(pipe!.won_deals);
+    expect(outcomes.reduce((n, m) => n + m.lost_deals, 0)).toBe(pipe!.lost_deals);
+
+    // the per-channel tables of the latest complete month, as the mart has them
+    const channels = await wh.query<{ channel: string; first_response_hours_median: number; first_response_hours_p75: number; first_response_hours_p95: number; csat_answers: number; csat_positive_share: number; sla_compliance: number }>(
+      `SELECT channel, first_response_hours_median, first_response_hours_p75, first_response_hours_p95, csat_answers, csat_positive_share, sla_compliance
+       FROM reporting.crm_support_performance WHERE month_start = '2023-12-01' ORDER BY channel`,
+    );
+    expect(channels).toEqual([
+      { channel: 'chat', first_response_hours_median: 0.5, first_response_hours_p75: 0.5, first_response_hours_p95: 0.5, csat_answers: 1, csat_positive_share: 1, sla_compliance: 1 },
+      { channel: 'email', first_response_hours_median: 2, first_response_hours_p75: 2.5, first_response_hours_p95: 2.9, csat_answers: 3, csat_positive_share: 0.6667, sla_compliance: 1 },
+      { channel: 'social', first_response_hours_median: 16, first_response_hours_p75: 18, first_response_hours_p95: 19.6, csat_answers: 2, csat_positive_share: 0, sla_compliance: 0 },
+    ]);
+    const hours = (v: number) => formatValue(v, fmt.number(1, 'h'));
+    expect(column(html, 'first-response-hours-by-channel-2023-12', 'channel')).toEqual(channels.map((c) => c.channel));
+    expect(column(html, 'first-response-hours-by-channel-2023-12', 'first_response_hours_median')).toEqual(channels.map((c) => hours(c.first_response_hours_median)));
+    expect(column(html, 'first-response-hours-by-channel-2023-12', 'first_response_hours_p75')).toEqual(channels.map((c) => hours(c.first_response_hours_p75)));
+    expect(column(html, 'first-response-hours-by-channel-2023-12', 'first_response_hours_p95')).toEqual(['0.5 h', '2.9 h', '19.6 h']);
+    expect(column(html, 'resolution-hours-by-channel-2023-12', 'resolution_hours_median')).toEqual(['2.0 h', '20.0 h', '124.0 h']);
+    expect(column(html, 'resolution-hours-by-channel-2023-12', 'resolution_hours_p95')).toEqual(['2.0 h', '29.0 h', '192.4 h']);
+    expect(column(html, 'satisfaction-by-channel-2023-12', 'csat_answers')).toEqual(channels.map((c) => count(c.csat_answers)));
+    expect(column(html, 'satisfaction-by-channel-2023-12', 'csat_positive_share')).toEqual(['100.0 %', '66.7 %', '0.0 %']);
+    expect(column(html, 'sla-by-channel-2023-12', 'sla_compliance')).toEqual(['100.0 %', '100.0 %', '0.0 %']);
+
+    // products and categories (Pareto), the hostile product name as text
+    expect(column(html, 'products-by-revenue', 'product_name').map(unescape)).toEqual(['Widget', HOSTILE_PRODUCT, 'Gadget', 'Setup']);
+    expect(column(html, 'products-by-revenue', 'revenue_share')).toEqual(['55.6 %', '22.2 %', '11.1 %', '11.1 %']);
+    expect(column(html, 'products-by-revenue', 'cumulative_share')).toEqual(['55.6 %', '77.8 %', '88.9 %', '100.0 %']);
+    expect(column(html, 'categories-by-revenue', 'category')).toEqual(['Hardware', 'Software', 'Services']);
+    expect(column(html, 'categories-by-revenue', 'products')).toEqual(['2', '1', '1']);
+    expect(column(html, 'categories-by-revenue', 'category_cumulative_share')).toEqual(['66.7 %', '88.9 %', '100.0 %']);
+    expect(html).not.toContain(HOSTILE_PRODUCT);
+    expect(html).not.toMatch(/<img/i);
+
+    // revenue by month: 14 months, the latest first beside the chart, the partial one marked
+    expect(column(html, 'revenue-by-month-latest-first', 'month').slice(0, 3)).toEqual(['2024-01 (partial)', '2023-12', '2023-11']);
+    expect(column(html, 'revenue-by-month-latest-first', 'revenue').slice(0, 3)).toEqual(['100', '600', '100']);
+    expect(html).toContain('… and 2 more months (12 of 14 shown)');
+    expect(column(html, 'revenue-by-year', 'label')).toEqual(['2024 (partial)', '2023', '2022 (partial)']);
+    // the funnel, and the deals closed per month
+    expect(column(html, 'funnel-by-stage', 'deals_entered')).toEqual(['6', '3', '3', '0', '3', '2']);
+    expect(column(html, 'funnel-by-stage', 'conversion_rate')).toEqual(['83.3 %', '33.3 %', '66.7 %', '—', '—', '—']);
+    expect(column(html, 'deals-closed-per-month-latest-first', 'win_rate')).toEqual(['66.7 %', '50.0 %']);
+
+    // each page's as-of date and range from the data
+    const asOf = (id: string) => /data-asof="([^"]*)">As of <strong>[^<]*<\/strong> · data from <span data-range>([^<]*)<\/span>/.exec(section(id))!.slice(1);
+    expect(asOf('revenue-and-products')).toEqual(['2024-01-14', '2022-12-01 to 2024-01-14']);
+    expect(asOf('support-and-satisfaction')).toEqual(['2024-01-14', '2023-11-27 to 2024-01-14']);
+    expect(asOf('sales-pipeline')).toEqual(['2024-01-14', '2023-11-01 to 2024-01-14']);
+
+    // the executive summary: a group per CRM page, in tab order before company activity, and the insights
+    const summary = section('executive-summary');
+    expect([...summary.matchAll(/data-domain="([^"]*)"/g)].map((m) => m[1])).toEqual(['revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity']);
+    for (const id of ['crm.revenue_month', 'crm.orders_month', 'crm.aov_month', 'crm.median_first_response_week', 'crm.csat_positive_week', 'crm.sla_violators_week', 'crm.win_rate_month', 'crm.weighted_pipeline', 'crm.median_sales_cycle']) {
+      expect(summary, id).toContain(`data-figure="${id}"`);
+    }
+    expect(summary).toContain('The top 10 % of products bring 55.6 % of revenue.');
+    expect(summary).toContain('1 of 4 products; 3 make 80 %');
+    expect(summary).toContain('Revenue in 2023-12 is 500.0 % above the same month a year before.');
+    expect(summary).toContain('Social answers slowest: a median first response of 16.0 h in 2023-12, against 2.0 h for email, the next slowest.');
+    expect(summary).toContain('Qualification converts least: 33.3 % of the deals that entered it went on to a later stage.');
+    expect(summary).toContain('1 of 3 deals; win rate 60.0 % over all closed deals');
+  });
+
+  it('leaves out the CRM pages while the CRM warehouse has no data, and each page until its marts have some', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    expect((await buildFixtureWarehouse(ctx, storage, { crmWarehouse: false })).status).toBe('done');
+    const without = await buildReport({ warehouse: wh, settings: ctx.settings });
+    expect(without.pages.map((p) => p.id)).toEqual(['executive-summary', 'company-activity', 'pipeline-health']);
+    expect(without.withoutData.map((p) => p.id)).toEqual(['revenue-and-products', 'support-and-satisfaction', 'sales-pipeline']);
+    expect(without.html).not.toContain('data-figure="crm.');
+
+    // tickets only: the support page and its summary figures; no revenue, no deals yet
+    await uploadCrm(ctx, storage, 'crm_tickets', 'tickets.csv', [...FIXTURE_CRM_EXPORTS.crm_tickets]);
+    await runTransform(ctx);
+    const tickets = await buildReport({ warehouse: wh, settings: ctx.settings });
+    expect(tickets.failed).toEqual([]);
+    expect(tickets.pages.map((p) => p.id)).toEqual(['executive-summary', 'support-and-satisfaction', 'company-activity', 'pipeline-health']);
+    expect(figure(tickets.html, 'crm.median_first_response_week').value).toBe('1.0 h');
+    expect(tickets.html).not.toContain('data-figure="crm.revenue_month"');
   });
 
   it('leaves out the pages of domains without data, and says so when there is none', async () => {
@@ -227,12 +361,14 @@ describe('the report framework', () => {
     const all = reportPages();
     expect(all[0]!.id).toBe('executive-summary');
     expect(all.at(-1)!.id).toBe('pipeline-health');
-    expect(all.map((p) => p.id)).toContain('company-activity');
+    expect(all.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     expect(all.map((p) => p.order)).toEqual([...all.map((p) => p.order)].sort((a, b) => a - b));
     const extra = (id: string) =>
-      defineDomain({ name: 'extra', title: 'Extra', description: 'x', models: [], report: { pages: [{ id, title: 'X', order: 20, build: () => Promise.resolve(undefined) }] } });
+      defineDomain({ name: 'extra', title: 'Extra', description: 'x', models: [], report: { pages: [{ id, title: 'X', order: 30, build: () => Promise.resolve(undefined) }] } });
     const withExtra = reportPages([...DOMAINS, extra('extra-page')]).map((p) => p.id);
-    expect(withExtra.indexOf('extra-page')).toBe(withExtra.indexOf('executive-summary') + 1); // order 20: right after the summary, before company activity (60)
+    // order 30 (where customer analytics goes): between the CRM's revenue (20) and support (40) pages, though registered last
+    expect(withExtra.indexOf('extra-page')).toBe(withExtra.indexOf('revenue-and-products') + 1);
+    expect(withExtra.indexOf('support-and-satisfaction')).toBe(withExtra.indexOf('extra-page') + 1);
     expect(() => reportPages([...DOMAINS, extra('company-activity')])).toThrow('report page "company-activity" is declared twice');
     expect(() => reportPages([...DOMAINS, extra('Bad Id')])).toThrow('report page "Bad Id": the id must be lower-case words joined by hyphens');
   });
@@ -250,6 +386,40 @@ describe('the report framework', () => {
     ).toBe(
       svg('<text font-style="normal" font-weight="bold" font-size="12px" font-family="sans-serif">a</text><clipPath id="p1-c2-c0"></clipPath><g clip-path="url(#p1-c2-c0)"></g>'),
     );
+  });
+
+  it('labels every one of a few long categories, and puts a share\'s second axis on 0 to 100 %', () => {
+    const names = ['Support plans', 'Consumables', 'Training', 'Software', 'Cloud', 'Accessories', 'Hardware', 'Professional services'];
+    const svg = renderChart({
+      kind: 'bar',
+      title: 'Categories',
+      source: 'reporting.x',
+      x: { label: 'Category', categories: names },
+      y: { label: 'Share of revenue', unit: '%', format: fmt.percent(0) },
+      series: [{ name: 'Share', values: names.map(() => 0.125) }],
+      line: { name: 'Running share', values: names.map((_, i) => (i + 1) / 8), axis: { label: 'Running share', unit: '%', format: fmt.percent(0), min: 0, max: 1 } },
+    }).text;
+    // none thinned out (eight names too long for their band: slanted, each whole)
+    for (const n of names) expect(svg).toContain(`>${n}</text>`);
+    expect(svg).toContain('>100 %</text>');
+    expect(svg).toContain('>Running share (%)</text>');
+  });
+
+  it('takes the latest complete period against the one before, and shades a partial last point', () => {
+    const rows = [
+      { month: '2024-01-01', is_partial_period: true }, // starts mid-month
+      { month: '2024-02-01', is_partial_period: false },
+      { month: '2024-03-01', is_partial_period: 0 }, // SQL Server's BIT
+      { month: '2024-04-01', is_partial_period: 1 }, // to the as-of date
+    ];
+    const before: Record<string, string> = { '2024-04-01': '2024-03-01', '2024-03-01': '2024-02-01', '2024-02-01': '2024-01-01' };
+    const period = (r: typeof rows) => headlinePeriod(r, (x) => x.month, (k) => before[k] ?? '');
+    expect(period(rows)).toEqual({ current: rows[2], previous: rows[1] });
+    // nothing complete yet: the latest there is; no row for the month before it, so no previous figure
+    expect(period([rows[3]!])).toEqual({ current: rows[3], previous: undefined });
+    expect(period([])).toBeUndefined();
+    expect(partialSegment([{ date: '2024-03-01', partial: false }, { date: '2024-04-01', partial: true }])).toEqual({ partial: { from: '2024-03-01', to: '2024-04-01' } });
+    expect(partialSegment([{ date: '2024-03-01', partial: false }])).toEqual({});
   });
 
   it('formats values and changes in words and symbols, never colour alone', () => {

@@ -22,7 +22,7 @@ import { buildReport } from '../functions/report/report.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES } from './support/engines.js';
 import { testContext, useTestStorage, type TestContext } from './support/pipeline.js';
-import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_FIGURES, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
+import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_FIGURES, FIXTURE_FIGURES, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
 
 const OUT = path.resolve('test-results/report');
 const SERVED_URL = 'https://report.test/api/report?code=function-key';
@@ -103,7 +103,7 @@ describe('the report in Chromium', () => {
     const report = await buildReport({ warehouse: wh, settings: ctx.settings });
     expect(report.failed).toEqual([]);
     pages = report.pages.map((p) => p.id);
-    expect(pages).toEqual(expect.arrayContaining(['executive-summary', 'company-activity', 'pipeline-health']));
+    expect(pages).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     await writeFile(file, report.html);
     served = await serveLatestReport(storage().storage);
     expect(served.status).toBe(200);
@@ -129,6 +129,11 @@ describe('the report in Chromium', () => {
     }
     expect(await page.locator('section#company-activity figure.chart').count()).toBe(3);
     expect(await page.locator('section#pipeline-health figure.chart').count()).toBe(2);
+    // the CRM warehouse's pages: revenue (month, on a year before, year, order value, products, categories),
+    // support (four per channel, by month, three weekly), sales pipeline (funnel, open pipeline, days, closed per month)
+    expect(await page.locator('section#revenue-and-products figure.chart').count()).toBe(6);
+    expect(await page.locator('section#support-and-satisfaction figure.chart').count()).toBe(8);
+    expect(await page.locator('section#sales-pipeline figure.chart').count()).toBe(4);
     // the tabs work as links too
     await page.goto(url);
     expect(await page.locator('section#executive-summary').isVisible()).toBe(true);
@@ -185,8 +190,71 @@ describe('the report in Chromium', () => {
     const [runs] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.pipeline_runs`);
     expect(number(await page.locator('[data-figure="pipeline.runs"] .value').innerText())).toBe(Number(runs!.n));
     const [landed] = await wh.query<{ n: number }>(`SELECT SUM(rows_accepted) AS n FROM ops.file_ingests WHERE source = 'crm_company_daily'`);
-    expect(number(await page.locator('table[data-table="quarantine-per-source"] td[data-col="rows_accepted"]').first().innerText())).toBe(Number(landed!.n));
+    const companyRow = page.locator('table[data-table="quarantine-per-source"] tbody tr').filter({ has: page.locator('td[data-col="source"]', { hasText: /^crm_company_daily$/ }) });
+    expect(number(await companyRow.locator('td[data-col="rows_accepted"]').innerText())).toBe(Number(landed!.n));
     // nothing the names carry became markup or ran
+    expect(await page.evaluate('document.querySelectorAll("script, img, iframe, object, embed").length')).toBe(0);
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the CRM marts\' numbers on their pages and in the executive summary', async () => {
+    const page = await browser.context.newPage();
+    const seen = watch(page);
+    const url = pathToFileURL(file).href;
+    // a figure's number as shown ("1,075", "1.0 h", "10.0 days", "66.7 %": a share, back to a fraction) and how finely it is shown
+    const parse = (text: string) => {
+      const digits = text.replace(/,/g, '').replace(/ (h|%|days)$/, '');
+      const share = text.endsWith(' %');
+      const decimals = digits.split('.')[1]?.length ?? 0;
+      return { value: Number(digits) / (share ? 100 : 1), step: 10 ** -decimals / (share ? 100 : 1) };
+    };
+    const [month] = await wh.query<{ revenue: number; orders: number; aov: number }>(
+      `SELECT revenue, orders, aov FROM reporting.crm_revenue_by_month
+       WHERE month_start = (SELECT MAX(month_start) FROM reporting.crm_revenue_by_month WHERE is_partial_period = 0)`,
+    );
+    const [week] = await wh.query<{ median_first_response_hours: number; csat_positive_share: number; sla_violators: number }>(
+      `SELECT median_first_response_hours, csat_positive_share, sla_violators FROM reporting.crm_weekly_ops
+       WHERE week_start = (SELECT MAX(week_start) FROM reporting.crm_weekly_ops WHERE is_partial_period = 0)`,
+    );
+    const [pipeline] = await wh.query<{ win_rate: number; median_sales_cycle_days: number; weighted: number }>(
+      `SELECT MAX(win_rate) AS win_rate, MAX(median_sales_cycle_days) AS median_sales_cycle_days, SUM(weighted_value) AS weighted FROM reporting.crm_sales_pipeline`,
+    );
+    const [closed] = await wh.query<{ win_rate: number }>(
+      `SELECT win_rate FROM reporting.crm_deal_outcomes_by_month WHERE month_start = (SELECT MAX(month_start) FROM reporting.crm_deal_outcomes_by_month WHERE is_partial_period = 0)`,
+    );
+    const fromMarts: [string, string, number][] = [
+      ['revenue-and-products', 'crm.revenue_month', month!.revenue],
+      ['revenue-and-products', 'crm.orders_month', month!.orders],
+      ['revenue-and-products', 'crm.aov_month', month!.aov],
+      ['support-and-satisfaction', 'crm.median_first_response_week', week!.median_first_response_hours],
+      ['support-and-satisfaction', 'crm.csat_positive_week', week!.csat_positive_share],
+      ['support-and-satisfaction', 'crm.sla_violators_week', week!.sla_violators],
+      ['sales-pipeline', 'crm.win_rate', pipeline!.win_rate],
+      ['sales-pipeline', 'crm.median_sales_cycle', pipeline!.median_sales_cycle_days],
+      ['sales-pipeline', 'crm.weighted_pipeline', pipeline!.weighted],
+      ['sales-pipeline', 'crm.win_rate_month', closed!.win_rate],
+    ];
+    for (const [pageId, id, mart] of fromMarts) {
+      await page.goto(`${url}#${pageId}`);
+      const shown = parse(await page.locator(`section#${pageId} [data-figure="${id}"] .value`).innerText());
+      // the mart's number, rounded as the figure shows it; and the fixture's hand-computed one
+      expect(Math.abs(shown.value - Number(mart)), `${id}: ${shown.value} against the mart's ${mart}`).toBeLessThanOrEqual(shown.step / 2 + 1e-9);
+      expect(shown.value, id).toBe(parse(FIXTURE_CRM_FIGURES[id as keyof typeof FIXTURE_CRM_FIGURES].value).value);
+    }
+    // the executive summary shows the same figures as the pages (those it carries)
+    await page.goto(`${url}#executive-summary`);
+    for (const [pageId, id] of fromMarts) {
+      const inSummary = page.locator(`section#executive-summary [data-figure="${id}"] .value`);
+      if ((await inSummary.count()) === 0) continue;
+      expect(await inSummary.textContent(), id).toBe(await page.locator(`section#${pageId} [data-figure="${id}"] .value`).textContent());
+    }
+    expect(await page.locator('section#executive-summary [data-figure^="crm."]').count()).toBe(9);
+    // the product table: the mart's order, the hostile name as text
+    await page.goto(`${url}#revenue-and-products`);
+    const products = await wh.query<{ product_name: string }>(`SELECT product_name FROM reporting.crm_product_performance ORDER BY cumulative_share, product_key`);
+    expect(await page.locator('table[data-table="products-by-revenue"] td[data-col="product_name"]').allInnerTexts()).toEqual(products.map((p) => p.product_name));
+    expect(await page.getByText(HOSTILE_PRODUCT, { exact: true }).count()).toBe(1);
     expect(await page.evaluate('document.querySelectorAll("script, img, iframe, object, embed").length')).toBe(0);
     expect(seen.errors).toEqual([]);
     await page.close();

@@ -103,7 +103,7 @@ export const settingsSchema = z.object({
   CHURN_CONTACT_WINDOW_DAYS: positiveInt.max(3660).default(30),
 
   /**
-   * Ingest limits (README, "Limits on input"). Dates and timestamps a contract accepts: not before
+   * Ingest limits (docs/sources.md, "Limits on input"). Dates and timestamps a contract accepts: not before
    * this date (a column may declare its own earliest) ...
    */
   INGEST_EARLIEST_DATE: isoDate.refine((d) => d >= '1900-01-01' && d <= '2100-01-01', 'expected a date from 1900-01-01 to 2100-01-01').default('2000-01-01'),

@@ -1,7 +1,7 @@
 /**
  * Telemetry for the Azure portal: custom metrics and structured events with stable names, which
  * the alert rules and the workbook under `infra/` query. The names below are a contract: rename
- * one and an alert goes silent. The README lists them all (`tests/telemetry.test.ts` checks it).
+ * one and an alert goes silent. docs/operations.md lists them all (`tests/telemetry.test.ts` checks it).
  *
  * In Azure they go to Application Insights (customMetrics and customEvents tables); locally and in
  * tests to nowhere or to memory. Values never carry secrets or row contents.

@@ -67,7 +67,7 @@ export async function connectThroughNewFirewallRule<T>(
         throw new Error(
           `Azure SQL still refuses this machine after ${Math.round(elapsed / 1000)} s (error ${refusal}: ${REFUSALS[refusal].why.replace(/ \(.*\)$/, '')}). ` +
             'The setup hook opens the firewall to the address it finds (SQL_CLIENT_IP overrides it): if a proxy or VPN makes Azure SQL see another address, ' +
-            'set SQL_CLIENT_IP to that one, or run the setup from inside the virtual network (README, "Deploy to Azure").',
+            'set SQL_CLIENT_IP to that one, or run the setup from inside the virtual network (docs/deploy.md, "Network isolation").',
           { cause: err },
         );
       }

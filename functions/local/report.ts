@@ -32,9 +32,9 @@ async function main(): Promise<void> {
     const report = await buildReport({ warehouse: wh, settings });
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, report.html);
-    for (const p of report.pages) console.log(`  ${p.title.padEnd(22)} as of ${p.asOf.slice(0, 16).replace('T', ' ')}, data ${p.range.from} … ${p.range.to} (${p.ms} ms)`);
-    for (const p of report.withoutData) console.log(`  ${p.title.padEnd(22)} left out: no data yet`);
-    for (const p of report.failed) console.error(`  ${p.title.padEnd(22)} FAILED: ${p.error}`);
+    for (const p of report.pages) console.log(`  ${p.title.padEnd(26)} as of ${p.asOf.slice(0, 16).replace('T', ' ')}, data ${p.range.from} … ${p.range.to} (${p.ms} ms)`);
+    for (const p of report.withoutData) console.log(`  ${p.title.padEnd(26)} left out: no data yet`);
+    for (const p of report.failed) console.error(`  ${p.title.padEnd(26)} FAILED: ${p.error}`);
     console.log(`Report written to ${out}: ${(report.bytes / 1024).toFixed(0)} KB in ${(report.ms / 1000).toFixed(2)} s. Open it in a browser (file://${out}).`);
     if (args.screenshot) await screenshot(out, path.resolve(args.screenshot), args.page);
     if (report.failed.length) process.exitCode = 1;

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const sample = crmSampleCsv({ seed, companies, days, endDate: yesterday });
     const crmPath = `crm_company_daily/crm_export_seed${seed}_${companies}x${days}.csv`;
     await host.upload(crmPath, sample.csv);
-    // a copy on disk too: a file to upload to a deployed pipeline (README, "The first upload")
+    // a copy on disk too: a file to upload to a deployed pipeline (docs/deploy.md, "The first upload")
     await mkdir(path.join(dir, 'samples'), { recursive: true });
     await writeFile(path.join(dir, 'samples', path.basename(crmPath)), sample.csv);
     await host.drainQueue('landingEvents');

@@ -17,7 +17,7 @@ export async function checkPoisonQueues(ctx: PipelineContext): Promise<{ queue: 
     if (messages > 0) {
       const [first] = (await poison.peekMessages({ numberOfMessages: 1 })).peekedMessageItems;
       ctx.telemetry.event(EVENTS.poisonMessage, { queue: poison.name, messages, message: first?.messageText.slice(0, 1_000) });
-      ctx.log.error(`${messages} message(s) in ${poison.name}: something failed on every attempt; see the README, "Operating it"`, { queue: poison.name, messages });
+      ctx.log.error(`${messages} message(s) in ${poison.name}: something failed on every attempt; see docs/operations.md, "What to do when"`, { queue: poison.name, messages });
     }
   }
   return found;

@@ -10,6 +10,7 @@ import { BRONZE_SOURCES } from '../domains/registry.js';
 import { runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
 import type { SqlSession } from '../warehouse/warehouse.js';
+import type { TableDef } from '../warehouse/catalog.js';
 
 export interface SourceFreshness {
   source: string;
@@ -72,7 +73,9 @@ async function measure(ctx: Measuring): Promise<{ freshness: SourceFreshness; re
   for (const source of BRONZE_SOURCES) {
     const limits = source.checks.freshness;
     const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
-    const [latest] = await ctx.warehouse.query<{ d: string | null }>(`SELECT MAX(CAST(${source.dateColumn} AS DATE)) AS d FROM ${source.table.schema}.${source.table.name}`);
+    const [latest] = await ctx.warehouse.query<{ d: string | null }>(
+      `SELECT ${latestDateOf(source.table, source.dateColumn)} AS d FROM ${source.table.schema}.${source.table.name}`,
+    );
     out.push({
       result: result!,
       freshness: {
@@ -87,4 +90,15 @@ async function measure(ctx: Measuring): Promise<{ freshness: SourceFreshness; re
     });
   }
   return out;
+}
+
+/**
+ * The newest business date in a bronze table. A CSV source's bronze dates are canonical text
+ * (`YYYY-MM-DD`, then the time of a timestamp), so the greatest text has the greatest date: one MAX,
+ * then one cast, rather than a cast of every row (a scan of millions of CRM rows on each check).
+ */
+function latestDateOf(table: TableDef, dateColumn: string): string {
+  const type = table.columns.find((c) => c.name === dateColumn)?.type;
+  if (type?.kind === 'string') return `CAST(SUBSTRING(MAX(${dateColumn}), 1, 10) AS DATE)`;
+  return `MAX(CAST(${dateColumn} AS DATE))`;
 }

@@ -72,9 +72,38 @@ const valueAxis = (a: ValueAxis, position?: 'left' | 'right') => ({
   nameGap: 12,
   nameTextStyle: { color: MUTED, align: position === 'right' ? 'right' : 'left' },
   axisLabel: { formatter: tick(a.format), color: MUTED },
-  splitLine: { lineStyle: { color: '#e5e8eb' } },
+  // a second axis (on the right) draws no grid of its own: two sets of lines that do not meet mislead
+  splitLine: position === 'right' ? { show: false } : { lineStyle: { color: '#e5e8eb' } },
   ...(position ? { position } : {}),
+  ...(a.min !== undefined ? { min: a.min } : {}),
+  ...(a.max !== undefined ? { max: a.max } : {}),
 });
+
+/** Plot width a vertical bar chart's categories share (the chart less its grid's margins and axis labels). */
+const PLOT_WIDTH = WIDTH - 100;
+/** Up to this many categories are all labelled (wrapped or slanted to fit), rather than thinned out. */
+const LABEL_ALL_CATEGORIES = 12;
+/** A generous average width of a character of the 12 px axis font. */
+const CHAR_PX = 7;
+
+/**
+ * How a vertical bar chart labels a few categories that do not fit their band on one line: names
+ * of several words break onto lines at spaces when every word fits the band ("Support plans");
+ * otherwise each is slanted. Many categories (months) are thinned out instead; short ones need nothing.
+ */
+function categoryLabels(c: BarChart): { axisLabel: Record<string, unknown>; extra: number } | undefined {
+  const n = c.x.categories.length;
+  if (c.horizontal || n === 0 || n > LABEL_ALL_CATEGORIES) return undefined;
+  const band = Math.floor(PLOT_WIDTH / n) - 6;
+  const longest = Math.max(...c.x.categories.map((k) => k.length)) * CHAR_PX;
+  if (longest <= band) return undefined;
+  const longestWord = Math.max(...c.x.categories.flatMap((k) => k.split(/\s+/).map((w) => w.length))) * CHAR_PX;
+  if (longestWord <= band) {
+    const lines = Math.max(...c.x.categories.map((k) => Math.ceil((k.length * CHAR_PX) / band)));
+    return { axisLabel: { interval: 0, width: band, overflow: 'break' }, extra: (lines - 1) * 14 };
+  }
+  return { axisLabel: { interval: 0, rotate: 30 }, extra: Math.ceil(longest * 0.4) };
+}
 
 function lineOption(c: LineChart): Record<string, unknown> {
   return {
@@ -109,14 +138,21 @@ function lineOption(c: LineChart): Record<string, unknown> {
 
 function barOption(c: BarChart): Record<string, unknown> {
   const partial = new Set(c.partial ?? []);
+  // a few categories too long for their band: wrapped or slanted, every one shown
+  const labels = categoryLabels(c);
   const categoryAxis = {
     type: 'category',
     data: c.x.categories,
     name: c.x.label,
     nameLocation: 'middle',
-    nameGap: c.horizontal ? 0 : 28,
+    nameGap: c.horizontal ? 0 : 28 + (labels?.extra ?? 0),
     nameTextStyle: { color: MUTED },
-    axisLabel: { color: MUTED, hideOverlap: true, formatter: (v: string) => (partial.has(v) ? `${v}*` : v) },
+    axisLabel: {
+      color: MUTED,
+      hideOverlap: true,
+      formatter: (v: string) => (partial.has(v) ? `${v}*` : v),
+      ...labels?.axisLabel,
+    },
     ...(c.horizontal ? { inverse: true, name: '' } : {}),
   };
   // horizontal: the value axis runs along the bottom, its title under it
@@ -128,7 +164,7 @@ function barOption(c: BarChart): Record<string, unknown> {
       left: 16,
       right: c.line ? 16 : 24,
       top: c.series.length > 1 || c.line ? 60 : 44,
-      bottom: 40,
+      bottom: 40 + (labels?.extra ?? 0),
       ...(c.horizontal ? { left: Math.min(240, 24 + longest * 7) } : {}),
     },
     xAxis: c.horizontal ? values : categoryAxis,

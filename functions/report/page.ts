@@ -113,9 +113,13 @@ export interface Insight {
   pageId?: string;
 }
 
-/** A domain's share of the executive summary; undefined when it has no data. */
+/**
+ * A domain's share of the executive summary; undefined when it has no data. A domain with several
+ * pages gives a group per page (each with its own as-of date and link); the summary shows every
+ * group, and every insight, in the tab order of the page it links to.
+ */
 export interface SummaryContribution {
-  group: SummaryGroup;
+  group: SummaryGroup | SummaryGroup[];
   insights: Insight[];
 }
 
@@ -164,6 +168,9 @@ export interface ValueAxis {
   /** Its unit (`users`, `EUR`, `hours`, `%`): shown as `Active users (users)`. */
   unit: string;
   format: Format;
+  /** Fixed ends of the axis, when the data's own would mislead (a share's axis from 0 to 1: 0 to 100 %). */
+  min?: number;
+  max?: number;
 }
 
 export interface Series {
@@ -217,6 +224,37 @@ export interface HeatmapChart extends ChartBase {
 }
 
 export type Chart = LineChart | BarChart | HeatmapChart;
+
+// ---- periods ----------------------------------------------------------------------------------
+
+/** A flag as either engine returns it (DuckDB BOOLEAN, SQL Server BIT). */
+export const isTrue = (v: unknown): boolean => v === true || v === 1;
+
+/**
+ * The period a page's headline figures describe, and the one before it, from a mart's rows in
+ * period order: the latest period the data covers in full (`is_partial_period` false: a partial one
+ * would compare half a month with a whole one), or the latest there is while none is complete.
+ * `key` names a row's period (its first day) and `previousKey` the period before a key; a mart
+ * with a row for every period gives the previous one, a missing row gives no previous figure.
+ */
+export function headlinePeriod<T extends { is_partial_period: unknown }>(rows: readonly T[], key: (r: T) => string, previousKey: (k: string) => string): { current: T; previous: T | undefined } | undefined {
+  const complete = rows.filter((r) => !isTrue(r.is_partial_period));
+  const current = complete.at(-1) ?? rows.at(-1);
+  if (!current) return undefined;
+  const before = previousKey(key(current));
+  return { current, previous: rows.find((r) => key(r) === before) };
+}
+
+/**
+ * A line chart's shaded "partial" stretch when its last point's period is incomplete (points are
+ * dated by their period's first day, so the period itself has no width): the segment into it from
+ * the point before. Spread it into the chart: `{ kind: 'line', …, ...partialSegment(points) }`.
+ */
+export function partialSegment(points: readonly { date: IsoDate; partial: boolean }[]): { partial?: { from: IsoDate; to: IsoDate } } {
+  const last = points.at(-1);
+  if (!last?.partial) return {};
+  return { partial: { from: points.at(-2)?.date ?? last.date, to: last.date } };
+}
 
 // ---- SQL helpers ------------------------------------------------------------------------------
 

@@ -275,7 +275,57 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]
  */
 const UTC_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,9}))?)?(?:Z|[+-]00:?00)?$/i;
 
+/** Days in a month of the proleptic Gregorian calendar (what Date uses). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The digit at `i`, or -1. */
+function digitAt(v: string, i: number): number {
+  const c = v.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** The number of the two digits at `i`, or -1. */
+function twoDigits(v: string, i: number): number {
+  const a = digitAt(v, i);
+  const b = digitAt(v, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+/**
+ * The exports' own forms, `YYYY-MM-DDTHH:MM:SS` with `Z`, `.mmm` or `.mmmZ` (or none; `T` or a
+ * space), checked character by character: no regular expression, no memo, one string built. Any
+ * other form (or an impossible date, which Date.parse rolls over) takes `UTC_DATE_TIME` below.
+ */
+function exportFastPath(v: string): string | undefined {
+  const n = v.length;
+  if (n !== 19 && n !== 20 && n !== 23 && n !== 24) return undefined;
+  const sep = v.charCodeAt(10);
+  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 116 && sep !== 32) || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return undefined;
+  const zone = n === 20 || n === 24 ? v.charCodeAt(n - 1) : 0;
+  if (zone !== 0 && zone !== 90 && zone !== 122) return undefined; // Z or z
+  if (n >= 23 && (v.charCodeAt(19) !== 46 || digitAt(v, 20) < 0 || digitAt(v, 21) < 0 || digitAt(v, 22) < 0)) return undefined;
+  let year = 0;
+  for (let i = 0; i < 4; i++) {
+    const d = digitAt(v, i);
+    if (d < 0) return undefined;
+    year = year * 10 + d;
+  }
+  const month = twoDigits(v, 5);
+  const day = twoDigits(v, 8);
+  const hh = twoDigits(v, 11);
+  const mm = twoDigits(v, 14);
+  const ss = twoDigits(v, 17);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return undefined;
+  if (sep === 32 && n === 23) return v; // already canonical
+  return `${v.slice(0, 10)} ${v.slice(11, 19)}.${n >= 23 ? v.slice(20, 23) : '000'}`;
+}
+
 function utcFastPath(v: string): string | undefined {
+  const fast = exportFastPath(v);
+  if (fast !== undefined) return fast;
   const m = UTC_DATE_TIME.exec(v);
   if (!m || !isValidDate(m[1]!)) return undefined;
   // Date.parse keeps three digits of the fraction, dropping the rest
@@ -336,11 +386,15 @@ export function columnBounds(type: ColumnType, window: DateWindow, anchor: IsoDa
  */
 export function outsideBounds(value: string, b: ColumnBounds, original: string): string | undefined {
   const day = value.slice(0, 10);
-  const shown = original === value ? `"${original}"` : `"${original}" (${value} UTC)`;
   const sign = value.charCodeAt(0); // a year beyond 0000–9999 is signed
-  if (sign === 43 /* + */ || (sign !== 45 /* - */ && day > b.latest)) return `${shown} is after ${b.latest} (${b.latestMeans})`;
-  if (sign === 45 || day < b.earliest) return `${shown} is before ${b.earliest} (${b.earliestMeans})`;
+  // (the message is built only for a value outside: this runs on every date of every row)
+  if (sign === 43 /* + */ || (sign !== 45 /* - */ && day > b.latest)) return `${shownValue(value, original)} is after ${b.latest} (${b.latestMeans})`;
+  if (sign === 45 || day < b.earliest) return `${shownValue(value, original)} is before ${b.earliest} (${b.earliestMeans})`;
   return undefined;
+}
+
+function shownValue(value: string, original: string): string {
+  return original === value ? `"${original}"` : `"${original}" (${value} UTC)`;
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
@@ -391,10 +445,39 @@ export function jsonTypeMismatch(type: ColumnType, v: unknown): string | undefin
 const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 
 /**
+ * A decimal already in its canonical text (digits without a sign or a leading zero, then a point
+ * and 1 to `scale` digits, or none), within the precision and range: `{ text: v }`; anything else,
+ * undefined (the general path decides). Exports write amounts so: no regular expression per value.
+ */
+function canonicalDecimal(v: string, type: { precision: number; scale: number; min?: number; max?: number }): { text: string } | undefined {
+  const n = v.length;
+  let i = 0;
+  while (i < n && digitAt(v, i) >= 0) i++;
+  const whole = i;
+  if (whole === 0 || (whole > 1 && v.charCodeAt(0) === 48)) return undefined;
+  if (i < n) {
+    if (v.charCodeAt(i) !== 46) return undefined;
+    i++;
+    const from = i;
+    while (i < n && digitAt(v, i) >= 0) i++;
+    if (i < n || i === from || i - from > type.scale) return undefined;
+  }
+  const digitsBefore = whole === 1 && v.charCodeAt(0) === 48 ? 0 : whole;
+  if (digitsBefore > type.precision - type.scale) return undefined;
+  if (type.min !== undefined || type.max !== undefined) {
+    const x = Number(v);
+    if ((type.min !== undefined && x < type.min) || (type.max !== undefined && x > type.max)) return undefined;
+  }
+  return { text: v };
+}
+
+/**
  * A decimal's canonical text (`-12.50` → `-12.50`, `+007` → `7`, `.5` → `0.5`), or a reason it
  * breaks `decimal(p, s)`; undefined when the text is not a decimal number at all.
  */
 export function parseDecimal(v: string, type: { precision: number; scale: number; min?: number; max?: number }): { text: string } | { reason: string } | undefined {
+  const canonical = canonicalDecimal(v, type);
+  if (canonical !== undefined) return canonical;
   const m = DECIMAL_TEXT.exec(v);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
   const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
@@ -420,7 +503,9 @@ export function parseBoolean(v: string): boolean | undefined {
 /** The declared spelling of an enum value matched case-insensitively, or undefined. */
 export function enumLookup(values: readonly string[]): (v: string) => string | undefined {
   const byLower = new Map(values.map((x) => [x.toLowerCase(), x]));
-  return (v) => byLower.get(v.toLowerCase());
+  // the declared spelling itself (nearly every value) without lower-casing it first
+  const exact = new Set(values);
+  return (v) => (exact.has(v) ? v : byLower.get(v.toLowerCase()));
 }
 
 // ---- keys -----------------------------------------------------------------------------------

@@ -46,7 +46,9 @@ export function modelReads(model: ModelDef | ViewDef): string[] {
     }
   });
   if (texts.length === 0) throw new GraphError([`model ${model.name}: its SQL file sql/${model.file} does not exist`]);
-  return [...new Set(texts.flatMap(tableReferences))].filter((t) => t !== model.name).sort();
+  // The pipeline's own tables are no nodes: always there, and written by the load in step with
+  // bronze (ops.loaded_files says which bronze files hold which dates, so a model can read just those).
+  return [...new Set(texts.flatMap(tableReferences))].filter((t) => t !== model.name && !t.startsWith('ops.')).sort();
 }
 
 export class ModelGraph {

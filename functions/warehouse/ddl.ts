@@ -89,7 +89,7 @@ export interface IndexDef {
 }
 
 /**
- * The table's indexes on an engine, derived from its layer (README, "Azure SQL"):
+ * The table's indexes on an engine, derived from its layer (docs/azure-sql.md):
  * - SQL Server, bronze (rows with `_bronze_file`): clustered on `_bronze_file`, the unit every
  *   reload deletes and every lineage lookup reads; not unique, no primary key (bronze has no key).
  * - SQL Server, gold facts (`fact_*`) or `storage: 'columnstore'`: clustered columnstore (they are

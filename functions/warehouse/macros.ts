@@ -162,6 +162,13 @@ export const MACROS = {
     render: (engine, [x]) => (engine === 'mssql' ? `CAST(${p(x!)} AS FLOAT)` : `CAST(${p(x!)} AS DOUBLE)`),
   },
 
+  to_bool: {
+    description: 'to_bool(x): a 0/1 integer (a CASE) as the warehouse boolean type (BIT / BOOLEAN), for a view whose flag is declared bool',
+    min: 1,
+    max: 1,
+    render: (engine, [x]) => (engine === 'mssql' ? `CAST(${p(x!)} AS BIT)` : `CAST(${p(x!)} AS BOOLEAN)`),
+  },
+
   // ---- arithmetic -----------------------------------------------------------------------------
   safe_divide: {
     description: 'safe_divide(a, b): a / b as an 8-byte float, NULL when b is 0 or NULL (never integer division)',

@@ -7,6 +7,7 @@
 import { defineDomain } from '../domain.js';
 import { crmHeadlines } from './headlines.js';
 import { CRM_MODELS } from './models.js';
+import { crmReport } from './report.js';
 import { crmSample } from './sample.js';
 import { CRM_VIEWS } from './views.js';
 import { crmAccounts, crmActivities, crmContacts, crmDeals, crmOrderLines, crmProducts, crmTickets } from './sources/index.js';
@@ -36,4 +37,5 @@ export const crmWarehouse = defineDomain({
   },
   headlines: (session) => crmHeadlines(session),
   sample: (options) => crmSample(options),
+  report: crmReport,
 });

@@ -67,7 +67,7 @@ export function explainBootstrapFailure(err: unknown): unknown {
   const detail = err instanceof Error ? err.message : String(err);
   return new Error(
     `The warehouse schema is behind this version of the code, and the app's identity may only read and write rows (SQL error ${number}: ${detail}). ` +
-      'Run `npm run db:setup` as the SQL admin (azd runs it before each deploy; README, "Deploy to Azure"), then retry.',
+      'Run `npm run db:setup` as the SQL admin (azd runs it before each deploy; docs/deploy.md), then retry.',
     { cause: err },
   );
 }

@@ -18,13 +18,15 @@ DELETE FROM gold.fact_deal_stage_history
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR deal_id IN (
         SELECT changed.deal_id FROM bronze.crm_deals changed
-        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~'));
+        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~')
+          AND changed._bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_deals' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE)));
 
 WITH
 changed AS (
     SELECT DISTINCT deal_id
     FROM bronze.crm_deals
     WHERE updated_at >= @date_from AND updated_at < CONCAT(@date_to, '~')
+      AND _bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_deals' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))
 ),
 
 versions AS (
@@ -38,12 +40,14 @@ versions AS (
     WHERE b.deal_id IN (SELECT deal_id FROM changed)
 ),
 
+-- (each window below orders a deal's rows by updated_at, so the engine sorts once per step; the
+-- deal's last update is a whole-partition frame of that same order)
 ordered AS (
     SELECT
         deal_id, stage, created_at, updated_at,
         LAG(stage) OVER (PARTITION BY deal_id ORDER BY updated_at) AS stage_before,
         ROW_NUMBER() OVER (PARTITION BY deal_id ORDER BY updated_at) AS version_number,
-        MAX(updated_at) OVER (PARTITION BY deal_id) AS last_updated_at
+        MAX(updated_at) OVER (PARTITION BY deal_id ORDER BY updated_at ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_updated_at
     FROM versions
     WHERE tie_rank = 1
 ),
@@ -51,6 +55,10 @@ ordered AS (
 starts AS (
     SELECT
         deal_id, stage, updated_at, last_updated_at,
+        CASE stage
+            WHEN 'prospecting' THEN 1 WHEN 'qualification' THEN 2 WHEN 'proposal' THEN 3
+            WHEN 'negotiation' THEN 4 ELSE 5
+        END AS stage_order,
         CASE WHEN version_number = 1 THEN created_at ELSE updated_at END AS starts_at
     FROM ordered
     WHERE stage_before IS NULL OR stage_before <> stage
@@ -60,14 +68,16 @@ periods AS (
     SELECT
         deal_id,
         stage,
-        CASE stage
-            WHEN 'prospecting' THEN 1 WHEN 'qualification' THEN 2 WHEN 'proposal' THEN 3
-            WHEN 'negotiation' THEN 4 ELSE 5
-        END AS stage_order,
+        stage_order,
         starts_at,
         LEAD(updated_at) OVER (PARTITION BY deal_id ORDER BY updated_at) AS ends_at,
         LAG(stage) OVER (PARTITION BY deal_id ORDER BY updated_at) AS previous_stage,
+        LAG(stage_order) OVER (PARTITION BY deal_id ORDER BY updated_at) AS previous_order,
         ROW_NUMBER() OVER (PARTITION BY deal_id ORDER BY updated_at) AS period_number,
+        -- for the funnel: the furthest stage the deal reached afterwards, other than closed_lost
+        MAX(CASE WHEN stage <> 'closed_lost' THEN stage_order END) OVER (
+            PARTITION BY deal_id ORDER BY updated_at ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+        ) AS furthest_later_order,
         last_updated_at
     FROM starts
 ),
@@ -75,13 +85,8 @@ periods AS (
 moves AS (
     SELECT
         p.*,
-        LAG(p.stage_order) OVER (PARTITION BY p.deal_id ORDER BY p.period_number) AS previous_order,
-        -- for the funnel: the deal's first period in this stage, and the furthest stage it reached
-        -- afterwards other than closed_lost
-        ROW_NUMBER() OVER (PARTITION BY p.deal_id, p.stage ORDER BY p.period_number) AS entry_number,
-        MAX(CASE WHEN p.stage <> 'closed_lost' THEN p.stage_order END) OVER (
-            PARTITION BY p.deal_id ORDER BY p.period_number ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-        ) AS furthest_later_order
+        -- for the funnel: the deal's first period in this stage
+        ROW_NUMBER() OVER (PARTITION BY p.deal_id, p.stage ORDER BY p.period_number) AS entry_number
     FROM periods p
 )
 

@@ -14,7 +14,10 @@ WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR deal_id IN (
         SELECT s.deal_id FROM silver.stg_crm_deals s
         WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-           OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~')));
+           OR s.deal_id IN (
+                SELECT b.deal_id FROM bronze.crm_deals b
+                WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~')
+                  AND b._bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_deals' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))));
 
 WITH
 touched AS (
@@ -22,7 +25,10 @@ touched AS (
     SELECT DISTINCT s.deal_id FROM silver.stg_crm_deals s
     WHERE s.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
        -- a late version changes the stage history (and so stage_changes) without changing the latest one
-       OR s.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'))
+       OR s.deal_id IN (
+            SELECT b.deal_id FROM bronze.crm_deals b
+            WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~')
+              AND b._bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_deals' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE)))
 ),
 
 history AS (
@@ -68,8 +74,7 @@ LEFT JOIN gold.dim_contacts c ON c.contact_id = d.contact_id
 LEFT JOIN history h ON h.deal_id = d.deal_id
 CROSS JOIN silver.crm_as_of x
 -- changed in the range, or a late version changed its history
-WHERE d.updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
-   OR d.deal_id IN (SELECT b.deal_id FROM bronze.crm_deals b WHERE b.updated_at >= @date_from AND b.updated_at < CONCAT(@date_to, '~'));
+WHERE d.deal_id IN (SELECT deal_id FROM touched);
 
 UPDATE gold.fact_deals
 SET days_open = {{ days_between(created_at, (SELECT as_of_date FROM silver.crm_as_of)) }},

@@ -8,13 +8,15 @@ DELETE FROM silver.stg_crm_products
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR product_id IN (
         SELECT changed.product_id FROM bronze.crm_products changed
-        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~'));
+        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~')
+          AND changed._bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_products' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE)));
 
 WITH
 changed AS (
     SELECT DISTINCT product_id
     FROM bronze.crm_products
     WHERE updated_at >= @date_from AND updated_at < CONCAT(@date_to, '~')
+      AND _bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_products' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))
 ),
 
 versions AS (

@@ -9,13 +9,15 @@ DELETE FROM silver.stg_crm_tickets
 WHERE updated_date BETWEEN CAST(@date_from AS DATE) AND CAST(@date_to AS DATE)
    OR ticket_id IN (
         SELECT changed.ticket_id FROM bronze.crm_tickets changed
-        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~'));
+        WHERE changed.updated_at >= @date_from AND changed.updated_at < CONCAT(@date_to, '~')
+          AND changed._bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_tickets' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE)));
 
 WITH
 changed AS (
     SELECT DISTINCT ticket_id
     FROM bronze.crm_tickets
     WHERE updated_at >= @date_from AND updated_at < CONCAT(@date_to, '~')
+      AND _bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_tickets' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))
 ),
 
 versions AS (

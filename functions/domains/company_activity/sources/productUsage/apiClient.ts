@@ -53,7 +53,7 @@ export function usageClientOptionsFromSettings(settings: Settings, extra: Partia
   if (isUnresolvedKeyVaultReference(token)) {
     throw new Error(
       'USAGE_API_TOKEN is a Key Vault reference the platform could not resolve: the secret is missing or the app identity lacks Key Vault Secrets User ' +
-        '(the portal shows the reason under the function app\'s Environment variables; README, "Deploy to Azure").',
+        '(the portal shows the reason under the function app\'s Environment variables; docs/deploy.md).',
     );
   }
   return {
