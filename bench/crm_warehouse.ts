@@ -18,7 +18,7 @@
  * A missed target does not fail the benchmark; a failed run or rows that do not reconcile do.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +31,7 @@ import { CRM_MODELS } from '../functions/domains/crm_warehouse/models.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { container, uploadStreamAtomically } from '../functions/storage/blobStore.js';
 import { StageProfiler, summariseProfile } from './cpuProfile.js';
+import { machineBusyMs } from './machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -60,17 +61,6 @@ class MemorySampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.sample();
-  }
-}
-
-/** CPU time (ms) every process of the machine has used so far (Linux /proc/stat), to tell contention apart. */
-async function machineBusyMs(): Promise<number | undefined> {
-  try {
-    const ticks = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait, 100 ticks a second
-    return ticks.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0) * 10;
-  } catch {
-    return undefined;
   }
 }
 

@@ -31,6 +31,7 @@ import { consoleLog, type Log } from '../functions/core/log.js';
 import { fileSink, generateCustomerData, salesCsv, TRANSACTIONS_HEADER } from '../functions/domains/customer_analytics/generate.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { MODEL_GRAPH } from '../functions/domains/registry.js';
+import { machineBusyMs, processCpuMs } from './machine.js';
 
 const MB = 1024 * 1024;
 const TARGETS = { ingestRowsPerSecond: 200_000, fullBuildSeconds: 60, daySeconds: 3, peakRssBytes: 1.5 * 1024 * MB, salesSeconds: 2 } as const;
@@ -117,6 +118,14 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   // where the peak is reached: the sampled peak after each stage
   const peaks: string[] = [];
   const notePeak = (stage: string) => peaks.push(`${stage} ${int(memory.peak / MB)} MB`);
+  // CPU seconds per stage, this process's and the other processes' (a shared machine: wall time alone misleads)
+  const cpuNotes: string[] = [];
+  const cpuMark = async () => ({ own: processCpuMs(), busy: await machineBusyMs() });
+  const noteCpu = (stage: string, from: { own: number; busy: number | undefined }, to: { own: number; busy: number | undefined }) => {
+    const own = to.own - from.own;
+    const others = from.busy === undefined || to.busy === undefined ? undefined : Math.max(0, to.busy - from.busy - own);
+    cpuNotes.push(`${stage} ${secs(own)} s, others ${others === undefined ? '?' : secs(others)} s`);
+  };
   const end = addDays(toIsoDate(new Date()), -1);
   console.log(`Customer analytics benchmark: ${int(customers)} customers × ${days} days ending ${end}, seed ${seed}; state in ${dir}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -156,8 +165,10 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       await host.uploadFile('customers/customers.csv', path.join(gen, 'customers.csv'));
       await host.uploadFile('transactions/transactions.csv', path.join(gen, 'transactions.csv'));
       const uploadMs = Date.now() - t;
+      const cpuIngest = await cpuMark();
       const sinceIngest = new Date();
       await host.drainQueue('landingEvents');
+      noteCpu('upload ingest', cpuIngest, await cpuMark());
       await requireSucceeded(host, sinceIngest, 'upload ingest');
       const ingests = await host.ctx.warehouse.query<{ trigger_name: string; duration_ms: number; rows_in: number }>(
         `SELECT trigger_name, duration_ms, rows_in FROM ops.pipeline_runs WHERE kind = 'upload_ingest' AND started_at >= @since`,
@@ -169,10 +180,12 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       results.push(['upload ingest: transactions.csv → bronze', int(txIngest.rows_in), secs(txIngest.duration_ms), rate(txIngest.rows_in, txIngest.duration_ms), `>= ${int(TARGETS.ingestRowsPerSecond / 1000)} k`, txIngest.rows_in * 1000 / txIngest.duration_ms >= TARGETS.ingestRowsPerSecond ? 'met' : 'missed']);
 
       // 3 + 4. load and full build
+      const cpuBuild = await cpuMark();
       const sinceBuild = new Date();
       t = Date.now();
       await host.drainQueue('transformRequests');
       const transformMs = Date.now() - t;
+      noteCpu('load and full build', cpuBuild, await cpuMark());
       await requireSucceeded(host, sinceBuild, 'full build');
       const steps = await transformSteps(host, sinceBuild);
       const load = steps.filter((s) => s.step_name.startsWith('load '));
@@ -192,12 +205,14 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       auc = model?.method === 'logistic_regression' ? `${Number(model.auc).toFixed(3)} (holdout of ${int(model.holdout_rows)} customers, base rate ${(100 * Number(model.base_rate)).toFixed(1)} %, ${int(model.train_rows)} training rows)` : `heuristic: ${model?.note ?? '-'}`;
 
       // 5. one day end to end
+      const cpuDay = await cpuMark();
       const sinceDay = new Date();
       t = Date.now();
       await host.uploadFile('transactions/day.csv', path.join(gen, 'day.csv'));
       await host.drainQueue('landingEvents');
       await host.drainQueue('transformRequests');
       const dayMs = Date.now() - t;
+      noteCpu('one day', cpuDay, await cpuMark());
       await requireSucceeded(host, sinceDay, 'one-day run');
       const daySteps = await transformSteps(host, sinceDay);
       notePeak('one day');
@@ -214,12 +229,14 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   const salesHost = await LocalHost.start({ dir: salesDir, log, env });
   try {
     const content = salesCsv({ rows: salesRows, customers: Math.round(salesRows / 8), seed, endDate: end, days: 365 });
+    const cpuSales = await cpuMark();
     const since = new Date();
     const t = Date.now();
     await salesHost.upload('sales/sales.csv', content);
     await salesHost.drainQueue('landingEvents');
     await salesHost.drainQueue('transformRequests');
     const salesMs = Date.now() - t;
+    noteCpu('sales file', cpuSales, await cpuMark());
     await requireSucceeded(salesHost, since, 'sales file');
     results.push([`a ${int(salesRows)}-row sales file alone: ingest, load, every model`, int(salesRows), secs(salesMs), '', `< ${TARGETS.salesSeconds} s`, salesMs / 1000 < TARGETS.salesSeconds ? 'met' : 'missed']);
     notePeak('sales file');
@@ -238,6 +255,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   console.log(table(['stage', 'rows', 'seconds', 'rows/s', 'target', ''], results));
   console.log(`\n  churn model on the generated data: AUC ${auc}`);
   console.log(`  peak RSS (sampled every 50 ms) after each stage: ${peaks.join(', ')}`);
+  console.log(`  CPU per stage (this process: its JavaScript and DuckDB's threads; other processes: Azurite and whatever else runs here): ${cpuNotes.join('; ')}`);
   if (!args.keep && !args.dir) await rm(dir, { recursive: true, force: true });
   else console.log(`  state kept in ${dir}`);
 }
