@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALL_TABLES, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
+import { ALL_TABLES, BRONZE_SOURCES, WAREHOUSE_SCHEMA } from '../functions/domains/registry.js';
 import { MAX_LANDING_PATH_CHARS, string, type TableDef } from '../functions/warehouse/catalog.js';
 import {
   bootstrapBatches,
@@ -48,14 +48,37 @@ describe('keys and indexes', () => {
     expect(oversizedKeys('mssql', [{ ...wide, columns: [wide.columns[0]!, { name: 'b', type: string(50), nullable: false }] }])).toEqual([]);
   });
 
+  it('on SQL Server: a bronze table\'s date index is its source\'s business date, and includes its key', () => {
+    const bronze = ALL_TABLES.filter((t) => t.schema === 'bronze');
+    expect(bronze.length).toBe(BRONZE_SOURCES.length);
+    for (const s of BRONZE_SOURCES) {
+      const source = s.table.source;
+      expect(source?.businessDate, s.name).toBe(s.dateColumn);
+      const [ix] = tableIndexes('mssql', s.table).filter((i) => i.kind === 'nonclustered' && !i.primaryKey);
+      for (const c of [...ix!.columns, ...(ix!.include ?? [])]) expect(s.table.columns.some((col) => col.name === c), `${s.name}.${c}`).toBe(true);
+      expect(new Set([...ix!.columns, ...(ix!.include ?? [])]), s.name).toEqual(new Set([s.dateColumn, ...source!.key]));
+    }
+    const sql = bootstrapBatches('mssql', WAREHOUSE_SCHEMA).find((b) => b.includes('CREATE NONCLUSTERED INDEX ix_bronze_crm_order_lines_updated_at'));
+    expect(sql).toBe(
+      "IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'bronze.crm_order_lines') AND name = N'ix_bronze_crm_order_lines_updated_at')\n" +
+        'CREATE NONCLUSTERED INDEX ix_bronze_crm_order_lines_updated_at ON bronze.crm_order_lines (updated_at) INCLUDE (order_id, line_number)',
+    );
+    expect(bootstrapBatches('duckdb', WAREHOUSE_SCHEMA).some((b) => /\bINDEX\b/i.test(b))).toBe(false); // DuckDB: unchanged, no index
+  });
+
   it('on DuckDB: only the ops tables have one (its index slows bulk loads and range deletes)', () => {
     for (const t of ALL_TABLES) expect(tableIndexes('duckdb', t).length > 0, name(t)).toBe(t.schema === 'ops' && Boolean(t.key));
   });
 
   it('on SQL Server: follow from each table\'s layer', () => {
     for (const t of ALL_TABLES) {
-      const indexes = tableIndexes('mssql', t).map((i) => `${i.kind}${i.primaryKey ? ' pk' : ''}(${i.columns.join(', ')})`);
-      if (t.schema === 'bronze') expect(indexes, name(t)).toEqual(['clustered(_bronze_file)']);
+      const indexes = tableIndexes('mssql', t).map((i) => `${i.kind}${i.primaryKey ? ' pk' : ''}(${i.columns.join(', ')})${i.include ? ` include(${i.include.join(', ')})` : ''}`);
+      if (t.schema === 'bronze') {
+        // clustered on the unit of reload; the business date indexed for the models' range reads, the key included
+        const source = BRONZE_SOURCES.find((s) => s.table === t)!;
+        const key = t.source!.key.filter((c) => c !== source.dateColumn);
+        expect(indexes, name(t)).toEqual(['clustered(_bronze_file)', `nonclustered(${source.dateColumn})${key.length ? ` include(${key.join(', ')})` : ''}`]);
+      }
       else if (physicalDesign(t) === 'columnstore') expect(indexes, name(t)).toEqual(['columnstore()', `nonclustered pk(${t.key!.join(', ')})`]);
       else expect(indexes, name(t)).toEqual([`clustered pk(${t.key!.join(', ')})`]);
     }

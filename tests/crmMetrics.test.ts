@@ -112,6 +112,53 @@ describe.each(ENGINES)('CRM metrics on $name', (engine) => {
     ]);
   });
 
+  it('round an exact half-cent half away from zero on every engine (a float cast straight to DECIMAL did not)', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-04-01T06:00:00Z' });
+    await uploadCrm(ctx, storage, 'crm_order_lines', 'o.csv', [
+      order('H1', '2024-01-10', '1.00', 'A1'),
+      order('H2', '2024-01-20', '1.01', 'A2'),
+      order('H3', '2024-02-10', '2.00', 'A1'),
+      order('H4', '2024-02-20', '3.35', 'A2'),
+    ]);
+    await runTransform(ctx);
+    expect(await rowsOf(wh, 'gold.mtr_revenue_by_month', ['month_start', 'revenue', 'orders', 'customers', 'aov', 'revenue_per_customer'], 'month_start')).toEqual([
+      // 1.00 + 1.01 = 2.01 over 2 orders (and 2 customers) = 1.005 → 1.01 (the float 1.00499999… cast straight: 1.00 on both engines)
+      { month_start: '2024-01-01', revenue: 2.01, orders: 2, customers: 2, aov: 1.01, revenue_per_customer: 1.01 },
+      // 2.00 + 3.35 = 5.35 over 2 = 2.675 → 2.68 (the float 2.67499999… cast straight: 2.68 on DuckDB, 2.67 on Azure SQL)
+      { month_start: '2024-02-01', revenue: 5.35, orders: 2, customers: 2, aov: 2.68, revenue_per_customer: 2.68 },
+    ]);
+    // the year: 7.36 over 4 orders = 1.84 exactly, over 2 customers = 3.68
+    expect(await rowsOf(wh, 'gold.mtr_revenue_by_year', ['year', 'revenue', 'orders', 'aov', 'revenue_per_customer'], 'year')).toEqual([
+      { year: 2024, revenue: 7.36, orders: 4, aov: 1.84, revenue_per_customer: 3.68 },
+    ]);
+  });
+
+  it('break revenue ties between a product and the unknown product the same way on every engine; a margin that does not fit is NULL', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-04-01T06:00:00Z' });
+    await uploadCrm(ctx, storage, 'crm_products', 'p.csv', [
+      { product_id: 'P1', category: 'Hardware', unit_price: '0.01', unit_cost: '1000.01' }, // margin (0.01 - 1000.01) / 0.01 = -100,000: over DECIMAL(9, 4)
+      { product_id: 'P2', category: 'Hardware', unit_price: '100.00', unit_cost: '50.00' },
+    ]);
+    await uploadCrm(ctx, storage, 'crm_order_lines', 'o.csv', [
+      { order_id: 'O1', line_number: '1', product_id: 'P2', quantity: '1', unit_price: '100.00' }, // 100, cost 50
+      { order_id: 'O2', line_number: '1', product_id: 'PX', quantity: '1', unit_price: '100.00' }, // 100 for a product not in the export: the unknown product
+      { order_id: 'O3', line_number: '1', product_id: 'P1', quantity: '1', unit_price: '0.01' }, // 0.01, cost 1000.01
+    ]);
+    await runTransform(ctx);
+    expect(await rowsOf(wh, 'gold.dim_products', ['product_id', 'margin_pct'], 'product_key')).toEqual([
+      { product_id: null, margin_pct: null }, // the unknown product (key -1)
+      { product_id: 'P1', margin_pct: null }, // does not fit: NULL, the model runs on
+      { product_id: 'P2', margin_pct: 0.5 },
+    ]);
+    // total 200.01; P2 and the unknown product tie at 100 (rank 1): P2 first (the unknown product after the
+    // known ones), running 100 / 200.01 = 0.4999750… → 0.499975, then 200 / 200.01 = 0.9999500… → 0.999950
+    expect(await rowsOf(wh, 'gold.mtr_product_performance', ['product_id', 'revenue', 'margin_pct', 'revenue_rank', 'cumulative_share'], 'cumulative_share')).toEqual([
+      { product_id: 'P2', revenue: 100, margin_pct: 0.5, revenue_rank: 1, cumulative_share: 0.499975 },
+      { product_id: null, revenue: 100, margin_pct: null, revenue_rank: 1, cumulative_share: 0.99995 },
+      { product_id: 'P1', revenue: 0.01, margin_pct: null, revenue_rank: 3, cumulative_share: 1 }, // (0.01 - 1000.01) / 0.01 does not fit
+    ]);
+  });
+
   it('summarise contacts, support and revenue by income segment × gender × account revenue segment', async () => {
     const ctx = testContext({ storage, warehouse: wh, now: '2024-04-01T06:00:00Z' });
     await uploadCrm(ctx, storage, 'crm_accounts', 'a.csv', [

@@ -179,6 +179,26 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
     expect(v.H).toMatchObject({ purchases: 1, median_amount: '80.00', stddev_amount: null, coefficient_of_variation: null, spending_consistency: 'Single purchase' });
   });
 
+  it('rounds an exact half-cent half away from zero on every engine (a float cast or ROUND straight to DECIMAL did not)', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    await putBlob(storage.storage, 'landing', 'customers/customers.csv', CUSTOMERS);
+    await runUploadIngest(ctx, 'customers/customers.csv');
+    const halves = [TRANSACTIONS.split('\n')[0], 'X1,X,2024-06-10,1.00,Shop,Groceries,Online,approved', 'X2,X,2024-06-30,1.01,Shop,Groceries,Online,approved'].join('\n');
+    await putBlob(storage.storage, 'landing', 'transactions/halves.csv', halves);
+    await runUploadIngest(ctx, 'transactions/halves.csv');
+    expect(await runTransform(ctx)).toMatchObject({ status: 'done' });
+    // X: 1.00 and 1.01. Mean and median (1.00 + 1.01) / 2 = 1.005 → 1.01 (the float 1.00499999… rounded
+    // straight: 1.00 on both engines)
+    const [v] = await wh.query(`SELECT purchases, ${dec('mean_amount')}, ${dec('median_amount')} FROM gold.metric_avg_transaction_value WHERE customer_id = 'X'`);
+    expect(v).toEqual({ purchases: 2, mean_amount: '1.01', median_amount: '1.01' });
+    // June 2024: 2.01 over 2 orders = 1.005 → 1.01
+    const [june] = await wh.query(`SELECT ${dec('revenue')}, orders, ${dec('average_order_value')} FROM gold.monthly_metrics WHERE month_start = '2024-06-01'`);
+    expect(june).toEqual({ revenue: '2.01', orders: 2, average_order_value: '1.01' });
+    // the score snapshot's aov_365: 2.01 / 2 = 1.005 → 1.01 (a DECIMAL / INT: exact on Azure SQL, 1.01; a float on DuckDB, 1.00)
+    const [features] = await wh.query(`SELECT ${dec('aov_365')} FROM silver.customer_features WHERE customer_id = 'X' AND snapshot_role = 'score'`);
+    expect(features).toEqual({ aov_365: '1.01' });
+  });
+
   it('adds up months and cohorts, and their revenue is the fact’s', async () => {
     await build();
     const months = await wh.query<Record<string, string | number | boolean | null>>(

@@ -15,6 +15,13 @@ describe('macro rendering', () => {
     expect(renderSql(sql, 'duckdb')).toBe("SELECT CAST(CAST((CAST(date_trunc('month', CAST((d) AS DATE)) AS DATE)) AS DATE) + CAST((0 - @n) AS INTEGER) AS DATE) FROM t");
   });
 
+  it('round_to snaps a float onto a finer decimal grid, then rounds the decimal', () => {
+    expect(renderSql('{{ round_to(safe_divide(a, b), 2) }}', 'mssql')).toBe(
+      'CAST(ROUND(CAST(((CAST((a) AS FLOAT) / NULLIF(CAST((b) AS FLOAT), 0))) AS DECIMAL(38, 6)), 2) AS DECIMAL(38, 2))',
+    );
+    expect(renderSql('{{ round_to(x, 3) }}', 'duckdb')).toBe('CAST(ROUND(CAST((x) AS DECIMAL(38, 7)), 3) AS DECIMAL(38, 3))');
+  });
+
   it('leaves strings, comments and text outside the braces alone', () => {
     const sql = "-- {{ add_days(x, 1) }}\nSELECT '{{ not_a_macro }}', add_days(x, 1), {{ add_days('2024-01-01', 1) }} /* {{ y }} */";
     expect(renderSql(sql, 'mssql')).toBe(
@@ -40,6 +47,7 @@ describe('macro rendering', () => {
     expect(() => renderSql('{{ add_days(d) }}', 'mssql')).toThrow(/add_days\(\) takes 2 argument\(s\), got 1/);
     expect(() => renderSql('SELECT {{ add_days(d, 1) ', 'mssql')).toThrow(/never closed/);
     expect(() => renderSql('{{ percentile_cont(@p, x) }}', 'mssql')).toThrow(/literal from 0 to 1/);
+    expect(() => renderSql('{{ round_to(x, @s) }}', 'mssql')).toThrow(/literal from 0 to 8/);
     expect(() => renderSql('{{ add_days(d, 1) + 1 }}', 'mssql')).toThrow(/one macro call/);
     expect(() => renderSql('{{ 1 + 1 }}', 'mssql')).toThrow(/a macro call or an integer slot/);
   });
@@ -97,6 +105,12 @@ describe.each(ENGINES)('macros on $name', (engine) => {
     ['2024-01-02 06:30:00', '2024-01-01 00:00:00', -30.5],
     ['2024-01-01 10:00:00.000', '2024-01-01 10:00:36.000', 0.01],
     ['2024-02-28 23:00:00', '2024-03-01 01:00:00', 26], // across a leap day
+    // exact half-thousandths round half away from zero, as T-SQL's exact DECIMAL(29, 9) quotient does
+    // (a double quotient gave 0.500 and 4.000 on DuckDB: an SLA of 4 h met there, breached on Azure)
+    ['2024-01-08 00:00:00', '2024-01-08 00:30:01.800', 0.501], // 1,801,800 ms / 3,600,000 = 0.5005
+    ['2024-01-08 00:00:00', '2024-01-08 04:00:01.800', 4.001], // 14,401,800 ms = 4.0005 h
+    ['2024-01-08 04:00:01.800', '2024-01-08 00:00:00', -4.001], // away from zero below it too
+    ['2024-01-08 00:00:00', '2024-01-08 04:00:01.799', 4], // 4.00049972… h
   ])('hours_between(%s, %s) = %d', async (a, b, expected) => {
     expect(Number(await one('{{ hours_between(to_timestamp(@a), to_timestamp(@b)) }}', { a, b }))).toBe(expected);
   });
@@ -149,6 +163,38 @@ describe.each(ENGINES)('macros on $name', (engine) => {
     [1.5, 0.5, 3],
   ])('safe_divide(%s, %s) = %s', async (a, b, expected) => {
     expect(await one('{{ safe_divide(@a, @b) }}', { a, b })).toBe(expected);
+  });
+
+  // round_to(x, s): the decimal the float stands for, rounded half away from zero — the same on
+  // both engines (a float cast straight to DECIMAL gave 2.68 on DuckDB, 2.67 on Azure SQL)
+  it.each([
+    ['{{ round_to(safe_divide(5.35, 2), 2) }}', '2.68'], // 5.35 / 2 = 2.675 exactly (the double: 2.67499999999999982…) → 2.68
+    ['{{ round_to(safe_divide(-5.35, 2), 2) }}', '-2.68'], // away from zero below it
+    ['{{ round_to(safe_divide(116.83, 2), 2) }}', '58.42'], // 58.415 (the double: 58.41499999…) → 58.42
+    ['{{ round_to(safe_divide(333.33, 2), 2) }}', '166.67'], // 166.665 → 166.67
+    ['{{ round_to(safe_divide(1, 3), 2) }}', '0.33'],
+    ['{{ round_to(safe_divide(2.01, 2), 2) }}', '1.01'], // 1.005 → 1.01 (a DECIMAL / INT was 1.00 on DuckDB, 1.01 on Azure)
+    ['{{ round_to(to_double(1.005), 2) }}', '1.01'], // a float that stands for a half-cent (CAST(1.005 AS DOUBLE) AS DECIMAL(9, 2) is 1.00 on DuckDB)
+    ['{{ round_to(safe_divide(7, 2), 0) }}', '4'], // 3.5 → 4
+    ['{{ round_to(CAST(2.675 AS DECIMAL(9, 3)), 2) }}', '2.68'], // a DECIMAL: rounded as it is
+    ['{{ round_to(safe_divide(1, 0), 2) }}', null],
+  ])('%s = %s', async (expr, expected) => {
+    const r = await one(expr);
+    expect(r === null ? null : Number(r).toFixed(expr.endsWith(', 0) }}') ? 0 : 2)).toBe(expected);
+  });
+
+  it('round_to of an even-count median at an exact half-thousandth', async () => {
+    // 1.234 h and 1.239 h: the median is 1.2365 exactly (the float 1.23649999…) → 1.237 on both
+    // engines (cast straight to DECIMAL(14, 3): 1.237 on DuckDB, 1.236 on Azure SQL)
+    const rows = await wh.query<{ p50: unknown }>(
+      renderSql(
+        `WITH v (x) AS (SELECT CAST(1.234 AS DECIMAL(18, 3)) UNION ALL SELECT CAST(1.239 AS DECIMAL(18, 3))),
+         q AS (SELECT {{ percentile_cont(0.5, x) }} AS p50 FROM v)
+         SELECT CAST({{ round_to(MAX(p50), 3) }} AS DECIMAL(14, 3)) AS p50 FROM q`,
+        wh.engine,
+      ),
+    );
+    expect(rows.map((r) => Number(r.p50).toFixed(3))).toEqual(['1.237']);
   });
 
   it.each([

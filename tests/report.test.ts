@@ -29,7 +29,7 @@ import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES, skipUnavailable } from './support/engines.js';
 import { putBlob, putUsageBronzeFile, resetStorage, testContext, useTestStorage, useWarehousePerTest, type TestStorage } from './support/pipeline.js';
 import { uploadCrm } from './support/crm.js';
-import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_EXPORTS, FIXTURE_CRM_FIGURES, FIXTURE_FIGURES, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
+import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_EXPORTS, FIXTURE_CRM_FIGURES, FIXTURE_CUSTOMER_FIGURES, FIXTURE_FIGURES, HOSTILE_CUSTOMER, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
 import { describeSyntaxError, tsqlSyntaxErrors } from './support/tsqlGrammar.js';
 import { recordingWarehouse, type SentStatement } from './support/warehouseWrappers.js';
 
@@ -63,7 +63,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     expect((await buildFixtureWarehouse(ctx, storage)).status).toBe('done');
     const report = await buildReport({ warehouse: wh, settings: ctx.settings });
     expect(report.failed).toEqual([]);
-    expect(report.pages.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
+    expect(report.pages.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     expect(report.asOf).toBe('2024-01-14');
     const html = report.html;
 
@@ -100,7 +100,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     expect(column(html, 'active-users-and-events-latest-days', 'events')[0]).toBe('30'); // A 20 + D 10
     // as of and the data range on every page
     expect(html).toMatch(/<section class="page" id="company-activity"[^>]*>\s*<h2[^>]*>Company activity<\/h2>\s*<p class="asof" data-asof="2024-01-14">As of <strong>2024-01-14<\/strong> · data from <span data-range>2024-01-01 to 2024-01-14<\/span>/);
-    expect([...html.matchAll(/<p class="asof" data-asof=/g)]).toHaveLength(6);
+    expect([...html.matchAll(/<p class="asof" data-asof=/g)]).toHaveLength(7);
     // the insight rows of the executive summary
     expect(html).toContain('2 companies are at churn risk on 2024-01-14: no active users lately and no recent CRM contact (1 of them never contacted).');
     expect(html).toContain('2 of 4 companies (50.0 %)');
@@ -109,7 +109,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     const [runs] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ops.pipeline_runs`);
     expect(figure(html, 'pipeline.runs').value).toBe(count(Number(runs!.n)));
     const sources = column(html, 'quarantine-per-source', 'source');
-    expect(sources).toEqual(['crm_accounts', 'crm_company_daily', 'crm_contacts', 'crm_deals', 'crm_order_lines', 'crm_products', 'crm_tickets']);
+    expect(sources).toEqual(['crm_accounts', 'crm_company_daily', 'crm_contacts', 'crm_deals', 'crm_order_lines', 'crm_products', 'crm_tickets', 'customers', 'transactions']);
     expect(column(html, 'quarantine-per-source', 'rows_accepted')[sources.indexOf('crm_company_daily')]).toBe('4');
   });
 
@@ -123,10 +123,10 @@ describe.each(ENGINES)('the report on $name', (engine) => {
       `SELECT status, rows_out, detail, error FROM ops.run_steps WHERE run_id = @id AND step_name = 'report'`,
       { id: runId },
     );
-    expect(step).toMatchObject({ status: 'succeeded', rows_out: 6, error: null });
+    expect(step).toMatchObject({ status: 'succeeded', rows_out: 7, error: null });
     expect(JSON.parse(step!.detail)).toMatchObject({
       blob: `reports/${LATEST_REPORT_BLOB}`,
-      pages: ['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health'],
+      pages: ['executive-summary', 'revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health'],
     });
 
     const served = await serveLatestReport(storage.storage);
@@ -260,7 +260,7 @@ describe.each(ENGINES)('the report on $name', (engine) => {
 
     // the executive summary: a group per CRM page, in tab order before company activity, and the insights
     const summary = section('executive-summary');
-    expect([...summary.matchAll(/data-domain="([^"]*)"/g)].map((m) => m[1])).toEqual(['revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity']);
+    expect([...summary.matchAll(/data-domain="([^"]*)"/g)].map((m) => m[1])).toEqual(['revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline', 'company-activity']);
     for (const id of ['crm.revenue_month', 'crm.orders_month', 'crm.aov_month', 'crm.median_first_response_week', 'crm.csat_positive_week', 'crm.sla_violators_week', 'crm.win_rate_month', 'crm.weighted_pipeline', 'crm.median_sales_cycle']) {
       expect(summary, id).toContain(`data-figure="${id}"`);
     }
@@ -274,10 +274,10 @@ describe.each(ENGINES)('the report on $name', (engine) => {
 
   it('leaves out the CRM pages while the CRM warehouse has no data, and each page until its marts have some', async () => {
     const ctx = testContext({ storage, warehouse: wh });
-    expect((await buildFixtureWarehouse(ctx, storage, { crmWarehouse: false })).status).toBe('done');
+    expect((await buildFixtureWarehouse(ctx, storage, { crmWarehouse: false, customers: false })).status).toBe('done');
     const without = await buildReport({ warehouse: wh, settings: ctx.settings });
     expect(without.pages.map((p) => p.id)).toEqual(['executive-summary', 'company-activity', 'pipeline-health']);
-    expect(without.withoutData.map((p) => p.id)).toEqual(['revenue-and-products', 'support-and-satisfaction', 'sales-pipeline']);
+    expect(without.withoutData.map((p) => p.id)).toEqual(['revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline']);
     expect(without.html).not.toContain('data-figure="crm.');
 
     // tickets only: the support page and its summary figures; no revenue, no deals yet
@@ -288,6 +288,82 @@ describe.each(ENGINES)('the report on $name', (engine) => {
     expect(tickets.pages.map((p) => p.id)).toEqual(['executive-summary', 'support-and-satisfaction', 'company-activity', 'pipeline-health']);
     expect(figure(tickets.html, 'crm.median_first_response_week').value).toBe('1.0 h');
     expect(tickets.html).not.toContain('data-figure="crm.revenue_month"');
+  });
+
+  it('shows the customer marts\' hand-computed figures, equal to the marts', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    expect((await buildFixtureWarehouse(ctx, storage)).status).toBe('done');
+    const report = await buildReport({ warehouse: wh, settings: ctx.settings });
+    expect(report.failed).toEqual([]);
+    const html = report.html;
+    const page = new RegExp(`<section class="page" id="customers"[\\s\\S]*?</section>`).exec(html)![0];
+    const summary = new RegExp(`<section class="page" id="executive-summary"[\\s\\S]*?</section>`).exec(html)![0];
+
+    // as worked out by hand in the fixture, on the page and in the summary
+    for (const [id, f] of Object.entries(FIXTURE_CUSTOMER_FIGURES)) {
+      const shown = figure(page, id);
+      expect(shown.value, id).toBe(f.value);
+      if ('change' in f) expect(shown.change, id).toBe(f.change);
+      if (id !== 'customers.aov_month') expect(figure(summary, id), id).toEqual(shown);
+    }
+    expect(page).toMatch(/<p class="asof" data-asof="2024-01-14">As of <strong>2024-01-14<\/strong> · data from <span data-range>2022-12-01 to 2024-01-14<\/span>/);
+
+    // … and as the marts have them, read by queries of the test's own
+    const [month] = await wh.query<{ revenue: number; customers: number; average_order_value: number }>(`SELECT revenue, customers, average_order_value FROM gold.monthly_metrics WHERE month_start = '2023-12-01'`);
+    expect(month).toEqual({ revenue: 280, customers: 2, average_order_value: 140 });
+    expect(figure(page, 'customers.revenue_month').value).toBe(count(month!.revenue));
+    expect(figure(page, 'customers.aov_month').value).toBe(formatValue(month!.average_order_value, fmt.number(2)));
+    const [base] = await wh.query<{ customers: number; one_time: number }>(`SELECT COUNT(*) AS customers, SUM(CASE WHEN purchases = 1 THEN 1 ELSE 0 END) AS one_time FROM gold.metric_customer_ltv`);
+    expect(figure(page, 'customers.customers').value).toBe(count(Number(base!.customers)));
+    expect(figure(page, 'customers.one_time_buyers').value).toBe(formatValue((100 * Number(base!.one_time)) / Number(base!.customers), fmt.number(1, '%')));
+    const [risk] = await wh.query<{ n: number; value: number }>(
+      `SELECT COUNT(*) AS n, SUM(l.lifetime_value) AS value FROM gold.churn_predictions p JOIN gold.metric_customer_ltv l ON l.customer_id = p.customer_id WHERE p.churn_risk_score >= 70`,
+    );
+    expect(figure(page, 'customers.high_churn_risk').value).toBe(count(Number(risk!.n)));
+    expect(figure(page, 'customers.high_churn_risk_value').value).toBe(count(Number(risk!.value)));
+    const scores = await wh.query<{ customer_id: string; churn_risk_score: number }>(`SELECT customer_id, churn_risk_score FROM gold.churn_predictions ORDER BY customer_id`);
+    expect(scores.map((r) => [r.customer_id, Number(r.churn_risk_score)])).toEqual([['P', 23], ['Q', 38], ['R', 27], ['S', 100]]);
+
+    // segments, score and LTV bands, cohorts, campaigns: the tables beside the charts
+    expect(column(page, 'segments', 'segment')).toEqual(['Lost', 'New', 'Regular']);
+    expect(column(page, 'segments', 'customers')).toEqual(['1', '2', '1']);
+    expect(column(page, 'lifetime-value-by-segment', 'lifetime_value')).toEqual(['400', '500', '350']);
+    expect(column(page, 'segments', 'share_pct')).toEqual(['25.0 %', '50.0 %', '25.0 %']);
+    const segs = await wh.query<{ segment: string; n: number }>(`SELECT segment, COUNT(*) AS n FROM gold.customer_segments GROUP BY segment ORDER BY segment`);
+    expect(segs.map((r) => [r.segment, Number(r.n)])).toEqual([['Lost', 1], ['New', 2], ['Regular', 1]]);
+    expect(column(page, 'customers-by-churn-risk-score', 'customers')).toEqual(['0', '0', '2', '1', '0', '0', '0', '0', '0', '1']);
+    expect(column(page, 'customers-by-lifetime-value-band', 'customers')).toEqual(['0', '0', '1', '3']);
+    expect(column(page, 'retention-by-cohort-latest-first', 'cohort')).toEqual(['2023-12', '2023-11', '2023-06', '2022-12']);
+    expect(column(page, 'retention-by-cohort-latest-first', 'm6')).toEqual(['—', '—', '100.0 %', '0.0 %']);
+    const targets = await wh.query<{ customer_id: string; campaign: string; priority: string; estimated_value: number }>(
+      `SELECT customer_id, campaign, priority, estimated_value FROM gold.campaign_targets ORDER BY estimated_value DESC, customer_id`,
+    );
+    expect(targets.map((t) => [t.customer_id, t.campaign, t.priority])).toEqual([['S', 'Retention', 'Medium'], ['P', 'Cross-Sell', 'Medium']]);
+    expect(column(page, 'campaign-targets-highest-priority-and-value-first', 'customer_id')).toEqual(['S', 'P']);
+    expect(column(page, 'campaign-targets-highest-priority-and-value-first', 'estimated_value')).toEqual(targets.map((t) => formatValue(t.estimated_value, fmt.number(2))));
+    expect(column(page, 'campaign-targets-by-type-and-priority', 'campaign')).toEqual(['Retention', 'Cross-Sell']);
+    expect(page).toContain('&lt;img src=x onerror=alert(3)&gt; Sato');
+    expect(page).not.toContain(HOSTILE_CUSTOMER);
+    // the churn model's quality: none yet, the heuristic scores (and the note says why)
+    expect(figure(page, 'customers.churn_auc').value).toBe('—');
+    expect(page).toContain('too little to learn from');
+
+    // the business_insights rows in the executive summary, High priority first
+    const insights = await wh.query<{ detail: string }>(`SELECT detail FROM gold.business_insights`);
+    for (const i of insights) expect(summary).toContain(i.detail);
+    expect(summary).toContain('Revenue was 280.00 in December 2023 against 400.00 in December 2022 (-30.00 %).');
+    expect(summary).toContain('2 of 4 customers (50.00 %) have bought exactly once.');
+  });
+
+  it('leaves out the Customers page and its summary while there are no transactions', async () => {
+    const ctx = testContext({ storage, warehouse: wh });
+    expect((await buildFixtureWarehouse(ctx, storage, { customers: false })).status).toBe('done');
+    const without = await buildReport({ warehouse: wh, settings: ctx.settings });
+    expect(without.failed).toEqual([]);
+    expect(without.pages.map((p) => p.id)).not.toContain('customers');
+    expect(without.withoutData.map((p) => p.id)).toEqual(['customers']);
+    expect(without.html).not.toContain('data-figure="customers.');
+    expect(without.html).not.toContain('href="#customers"');
   });
 
   it('leaves out the pages of domains without data, and says so when there is none', async () => {
@@ -361,13 +437,13 @@ describe('the report framework', () => {
     const all = reportPages();
     expect(all[0]!.id).toBe('executive-summary');
     expect(all.at(-1)!.id).toBe('pipeline-health');
-    expect(all.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
+    expect(all.map((p) => p.id)).toEqual(['executive-summary', 'revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     expect(all.map((p) => p.order)).toEqual([...all.map((p) => p.order)].sort((a, b) => a - b));
     const extra = (id: string) =>
-      defineDomain({ name: 'extra', title: 'Extra', description: 'x', models: [], report: { pages: [{ id, title: 'X', order: 30, build: () => Promise.resolve(undefined) }] } });
+      defineDomain({ name: 'extra', title: 'Extra', description: 'x', models: [], report: { pages: [{ id, title: 'X', order: 35, build: () => Promise.resolve(undefined) }] } });
     const withExtra = reportPages([...DOMAINS, extra('extra-page')]).map((p) => p.id);
-    // order 30 (where customer analytics goes): between the CRM's revenue (20) and support (40) pages, though registered last
-    expect(withExtra.indexOf('extra-page')).toBe(withExtra.indexOf('revenue-and-products') + 1);
+    // order 35: between the customer analytics page (30) and the CRM's support page (40), though registered last
+    expect(withExtra.indexOf('extra-page')).toBe(withExtra.indexOf('customers') + 1);
     expect(withExtra.indexOf('support-and-satisfaction')).toBe(withExtra.indexOf('extra-page') + 1);
     expect(() => reportPages([...DOMAINS, extra('company-activity')])).toThrow('report page "company-activity" is declared twice');
     expect(() => reportPages([...DOMAINS, extra('Bad Id')])).toThrow('report page "Bad Id": the id must be lower-case words joined by hyphens');

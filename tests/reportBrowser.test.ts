@@ -22,7 +22,7 @@ import { buildReport } from '../functions/report/report.js';
 import type { Warehouse } from '../functions/warehouse/warehouse.js';
 import { ENGINES } from './support/engines.js';
 import { testContext, useTestStorage, type TestContext } from './support/pipeline.js';
-import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_FIGURES, FIXTURE_FIGURES, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
+import { buildFixtureWarehouse, FIXTURE_AT_RISK, FIXTURE_CRM_FIGURES, FIXTURE_CUSTOMER_FIGURES, FIXTURE_FIGURES, HOSTILE_CUSTOMER, HOSTILE_PRODUCT, IMG_NAME, SCRIPT_NAME } from './support/reportFixture.js';
 
 const OUT = path.resolve('test-results/report');
 const SERVED_URL = 'https://report.test/api/report?code=function-key';
@@ -103,7 +103,7 @@ describe('the report in Chromium', () => {
     const report = await buildReport({ warehouse: wh, settings: ctx.settings });
     expect(report.failed).toEqual([]);
     pages = report.pages.map((p) => p.id);
-    expect(pages).toEqual(['executive-summary', 'revenue-and-products', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
+    expect(pages).toEqual(['executive-summary', 'revenue-and-products', 'customers', 'support-and-satisfaction', 'sales-pipeline', 'company-activity', 'pipeline-health']);
     await writeFile(file, report.html);
     served = await serveLatestReport(storage().storage);
     expect(served.status).toBe(200);
@@ -134,6 +134,8 @@ describe('the report in Chromium', () => {
     expect(await page.locator('section#revenue-and-products figure.chart').count()).toBe(6);
     expect(await page.locator('section#support-and-satisfaction figure.chart').count()).toBe(8);
     expect(await page.locator('section#sales-pipeline figure.chart').count()).toBe(4);
+    // customers: revenue by month, new and returning, segment sizes and value, LTV bands, the cohort heatmap, churn score bands, campaigns (customers, value)
+    expect(await page.locator('section#customers figure.chart').count()).toBe(9);
     // the tabs work as links too
     await page.goto(url);
     expect(await page.locator('section#executive-summary').isVisible()).toBe(true);
@@ -255,6 +257,42 @@ describe('the report in Chromium', () => {
     const products = await wh.query<{ product_name: string }>(`SELECT product_name FROM reporting.crm_product_performance ORDER BY cumulative_share, product_key`);
     expect(await page.locator('table[data-table="products-by-revenue"] td[data-col="product_name"]').allInnerTexts()).toEqual(products.map((p) => p.product_name));
     expect(await page.getByText(HOSTILE_PRODUCT, { exact: true }).count()).toBe(1);
+    expect(await page.evaluate('document.querySelectorAll("script, img, iframe, object, embed").length')).toBe(0);
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the customer marts\' numbers on the Customers page and in the executive summary', async () => {
+    const page = await browser.context.newPage();
+    const seen = watch(page);
+    const url = pathToFileURL(file).href;
+    await page.goto(`${url}#customers`);
+    const [month] = await wh.query<{ revenue: number; customers: number }>(
+      `SELECT revenue, customers FROM reporting.customer_monthly_metrics
+       WHERE month_start = (SELECT MAX(month_start) FROM reporting.customer_monthly_metrics WHERE is_partial_period = 0)`,
+    );
+    const [base] = await wh.query<{ customers: number; high_risk: number; value: number }>(
+      `SELECT COUNT(*) AS customers, SUM(CASE WHEN churn_risk_score >= 70 THEN 1 ELSE 0 END) AS high_risk,
+              SUM(CASE WHEN churn_risk_score >= 70 THEN lifetime_value ELSE 0 END) AS value
+       FROM reporting.customer_360 WHERE has_purchased = 1`,
+    );
+    const fromMarts: [string, number][] = [
+      ['customers.revenue_month', month!.revenue],
+      ['customers.customers_month', month!.customers],
+      ['customers.customers', base!.customers],
+      ['customers.high_churn_risk', base!.high_risk],
+      ['customers.high_churn_risk_value', base!.value],
+    ];
+    for (const [id, mart] of fromMarts) {
+      const shown = number(await page.locator(`section#customers [data-figure="${id}"] .value`).innerText());
+      expect(shown, id).toBe(Number(mart));
+      expect(shown, id).toBe(number(FIXTURE_CUSTOMER_FIGURES[id as keyof typeof FIXTURE_CUSTOMER_FIGURES].value));
+      expect(await page.locator(`section#executive-summary [data-figure="${id}"] .value`).textContent(), id).toBe(await page.locator(`section#customers [data-figure="${id}"] .value`).textContent());
+    }
+    // the heatmap draws a cell per cohort and month; the campaign list shows the hostile name as text
+    const [cells] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM reporting.customer_cohort_retention`);
+    expect((await drawnMarks(page, 'section#customers figure.chart[data-chart="cohort-retention"]'))[0]!.marks).toBeGreaterThanOrEqual(Number(cells!.n));
+    expect(await page.locator('table[data-table="campaign-targets-highest-priority-and-value-first"] td[data-col="name"]').allInnerTexts()).toEqual([`${HOSTILE_CUSTOMER} Sato`, 'Pia Park']);
     expect(await page.evaluate('document.querySelectorAll("script, img, iframe, object, embed").length')).toBe(0);
     expect(seen.errors).toEqual([]);
     await page.close();

@@ -320,6 +320,18 @@ describe.each(ENGINES)('$name engine', (engine) => {
     });
   });
 
+  it('sorts NULL as SQL Server does: first ascending, last descending, in ORDER BY and in a window', async () => {
+    // SQL Server: NULL is the lowest value. DuckDB's default (NULLs last both ways) is changed where
+    // the warehouse opens, so a tie-break on a nullable column answers the same on both engines.
+    const v = `(SELECT 2 AS k, 20 AS x UNION ALL SELECT 1, NULL UNION ALL SELECT 3, 10) v`;
+    const asc = await wh.query<{ k: number; running: number }>(`SELECT k, SUM(k) OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS running FROM ${v} ORDER BY x`);
+    // NULL (k 1), 10 (k 3), 20 (k 2): running 1, 4, 6
+    expect(asc).toEqual([{ k: 1, running: 1 }, { k: 3, running: 4 }, { k: 2, running: 6 }]);
+    const desc = await wh.query<{ k: number; running: number }>(`SELECT k, SUM(k) OVER (ORDER BY x DESC ROWS UNBOUNDED PRECEDING) AS running FROM ${v} ORDER BY x DESC`);
+    // 20 (k 2), 10 (k 3), NULL (k 1): running 2, 5, 6
+    expect(desc).toEqual([{ k: 2, running: 2 }, { k: 3, running: 5 }, { k: 1, running: 6 }]);
+  });
+
   it(
     'opens again over existing schemas and tables (bootstrap is idempotent)',
     async () => {

@@ -20,7 +20,7 @@ function textLength(type: ColumnType): number {
   return NON_TEXT_LENGTH;
 }
 
-export function csvBronzeTable<C extends ColumnSpecs<Ctx>, Ctx>(contract: SourceContract<C, Ctx>): TableDef {
+export function csvBronzeTable<C extends ColumnSpecs<Ctx>, Ctx>(contract: SourceContract<C, Ctx>, businessDate?: keyof C & string): TableDef {
   const columns: ColumnDef[] = Object.entries(contract.columns).map(([name, spec]) => {
     // an absent optional column without a default lands as null, like an allowed empty value
     const mayBeNull = spec.nullable === true || (spec.optional === true && !spec.whenAbsent);
@@ -31,5 +31,6 @@ export function csvBronzeTable<C extends ColumnSpecs<Ctx>, Ctx>(contract: Source
     name: contract.source,
     description: `${contract.source} rows as uploaded (canonical text, untyped), extra columns as JSON, with lineage.`,
     columns: [...columns, col('_extra_columns', string()), ...BRONZE_LINEAGE],
+    ...(businessDate ? { source: { businessDate, key: [...contract.key] } } : {}),
   };
 }

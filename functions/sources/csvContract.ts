@@ -164,7 +164,7 @@ export function csvUploadSource<C extends ColumnSpecs<FileContext>>(
     optionalColumns,
     key: contract.key,
     businessDate: options.businessDate,
-    bronzeTable: options.bronzeTable ?? csvBronzeTable(contract),
+    bronzeTable: options.bronzeTable ?? csvBronzeTable(contract, options.businessDate),
     checks: options.checks,
     encoding: options.encoding ?? 'utf-8',
 

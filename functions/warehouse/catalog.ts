@@ -46,6 +46,12 @@ export interface TableDef {
   storage?: 'rowstore' | 'columnstore';
   /** The clustered index's columns on SQL Server instead of the layer's default (bronze: `_bronze_file`). */
   clusteredBy?: string[];
+  /**
+   * Bronze: the source's business-date column and the columns that identify a row, as its contract
+   * declares them. SQL Server indexes the date, the key included (`tableIndexes` in ddl.ts): the
+   * models read bronze by date range, and a rowstore has no row-group pruning to do it for them.
+   */
+  source?: { businessDate: string; key: readonly string[] };
 }
 
 export const string = (length?: number): LogicalType => (length ? { kind: 'string', length } : { kind: 'string' });

@@ -84,6 +84,8 @@ export interface IndexDef {
   name: string;
   kind: 'clustered' | 'nonclustered' | 'columnstore';
   columns: string[];
+  /** Columns stored in the leaf level only (`INCLUDE`): no part of the key, not counted in its size. */
+  include?: string[];
   /** The table's primary key (unique), or a plain index. */
   primaryKey: boolean;
 }
@@ -92,6 +94,9 @@ export interface IndexDef {
  * The table's indexes on an engine, derived from its layer (docs/azure-sql.md):
  * - SQL Server, bronze (rows with `_bronze_file`): clustered on `_bronze_file`, the unit every
  *   reload deletes and every lineage lookup reads; not unique, no primary key (bronze has no key).
+ *   With its source's business date (`source`): a nonclustered index on that date, the source's key
+ *   included, for the models' date-range reads (`updated_at >= @date_from AND …`) and the id sets
+ *   they build from them, which otherwise scan every version ever loaded.
  * - SQL Server, gold facts (`fact_*`) or `storage: 'columnstore'`: clustered columnstore (they are
  *   read by date range and aggregated, and rebuilt by delete-and-insert of date ranges), the key a
  *   nonclustered primary key.
@@ -104,8 +109,16 @@ export function tableIndexes(engine: EngineName, t: TableDef): IndexDef[] {
   if (engine === 'duckdb') return pk('clustered');
   if (physicalDesign(t) === 'columnstore') return [{ name: `cci_${t.schema}_${t.name}`, kind: 'columnstore', columns: [], primaryKey: false }, ...pk('nonclustered')];
   const clusteredBy = t.clusteredBy ?? (t.columns.some((c) => c.name === '_bronze_file') && !t.key ? ['_bronze_file'] : undefined);
-  if (clusteredBy) return [{ name: `cx_${t.schema}_${t.name}`, kind: 'clustered', columns: clusteredBy, primaryKey: false }, ...pk('nonclustered')];
-  return pk('clustered');
+  if (clusteredBy) return [{ name: `cx_${t.schema}_${t.name}`, kind: 'clustered', columns: clusteredBy, primaryKey: false }, ...pk('nonclustered'), ...businessDateIndex(t)];
+  return [...pk('clustered'), ...businessDateIndex(t)];
+}
+
+/** SQL Server: a bronze table's index on its source's business date, the source's key included. */
+function businessDateIndex(t: TableDef): IndexDef[] {
+  if (!t.source) return [];
+  const { businessDate, key } = t.source;
+  const include = key.filter((c) => c !== businessDate);
+  return [{ name: `ix_${t.schema}_${t.name}_${businessDate}`, kind: 'nonclustered', columns: [businessDate], ...(include.length ? { include } : {}), primaryKey: false }];
 }
 
 /** How a table is stored on SQL Server: the explicit `storage`, else columnstore for gold facts. */
@@ -178,6 +191,22 @@ export function createClusteredIndexSql(engine: EngineName, t: TableDef): string
 }
 
 /**
+ * SQL Server: the nonclustered indexes that are not the primary key (a bronze table's business
+ * date), each created where the table has no index of its name yet.
+ */
+export function createSecondaryIndexSql(engine: EngineName, t: TableDef): string[] {
+  if (engine !== 'mssql') return [];
+  const target = `${t.schema}.${t.name}`;
+  return tableIndexes(engine, t)
+    .filter((i) => !i.primaryKey && i.kind === 'nonclustered')
+    .map(
+      (i) =>
+        `IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'${target}') AND name = N'${i.name}')\n` +
+        `CREATE NONCLUSTERED INDEX ${i.name} ON ${target} (${i.columns.join(', ')})${i.include ? ` INCLUDE (${i.include.join(', ')})` : ''}`,
+    );
+}
+
+/**
  * Adds the `addedLater` columns a table created by an earlier version lacks (a no-op where they
  * exist): additive changes need no migration step of their own.
  */
@@ -222,6 +251,7 @@ export function bootstrapBatches(engine: EngineName, schema: WarehouseSchema): s
     ...tables.map((t) => createTableSql(engine, t)),
     ...tables.flatMap((t) => addLaterColumnsSql(engine, t)),
     ...tables.flatMap((t) => createClusteredIndexSql(engine, t)),
+    ...tables.flatMap((t) => createSecondaryIndexSql(engine, t)),
     ...schema.views(engine).map((v) => createViewSql(engine, v)),
   ];
 }

@@ -68,7 +68,11 @@ export const MACROS = {
     render: (engine, [a, b]) =>
       engine === 'mssql'
         ? `CAST(DATEDIFF_BIG(millisecond, ${p(a!)}, ${p(b!)}) / 3600000.0 AS DECIMAL(18, 3))`
-        : `CAST(date_diff('millisecond', CAST(${p(a!)} AS TIMESTAMP), CAST(${p(b!)} AS TIMESTAMP)) / 3600000.0 AS DECIMAL(18, 3))`,
+        : // DuckDB: ms / 3600000.0 is a DOUBLE, and its cast misrounds ~1 % of exact half-thousandths
+          // (14,401,800 ms → 4.000, T-SQL's exact decimal gives 4.001). ms / 3600 is a correctly
+          // rounded double (an exact half stays exact), round() goes half away from zero like T-SQL's
+          // cast, and the thousandths are scaled back in DECIMAL
+          `CAST(CAST(round(date_diff('millisecond', CAST(${p(a!)} AS TIMESTAMP), CAST(${p(b!)} AS TIMESTAMP)) / 3600.0) AS DECIMAL(18, 0)) * CAST(0.001 AS DECIMAL(4, 3)) AS DECIMAL(18, 3))`,
   },
   month_start: {
     description: 'month_start(date): the first day of its month; a DATE',
@@ -156,7 +160,7 @@ export const MACROS = {
     render: (engine, [x]) => (engine === 'mssql' ? `CAST(${p(x!)} AS DATETIME2(3))` : `CAST(${p(x!)} AS TIMESTAMP)`),
   },
   to_double: {
-    description: 'to_double(x): x as an 8-byte float (T-SQL FLOAT, DuckDB DOUBLE: DuckDB\'s FLOAT is 4 bytes)',
+    description: 'to_double(x): x as an 8-byte float (T-SQL FLOAT, DuckDB DOUBLE: DuckDB\'s FLOAT is 4 bytes); into a DECIMAL only through round_to',
     min: 1,
     max: 1,
     render: (engine, [x]) => (engine === 'mssql' ? `CAST(${p(x!)} AS FLOAT)` : `CAST(${p(x!)} AS DOUBLE)`),
@@ -171,12 +175,28 @@ export const MACROS = {
 
   // ---- arithmetic -----------------------------------------------------------------------------
   safe_divide: {
-    description: 'safe_divide(a, b): a / b as an 8-byte float, NULL when b is 0 or NULL (never integer division)',
+    description: 'safe_divide(a, b): a / b as an 8-byte float, NULL when b is 0 or NULL (never integer division); into a DECIMAL only through round_to',
     min: 2,
     max: 2,
     render: (engine, [a, b]) => {
       const dbl = engine === 'mssql' ? 'FLOAT' : 'DOUBLE';
       return `(CAST(${p(a!)} AS ${dbl}) / NULLIF(CAST(${p(b!)} AS ${dbl}), 0))`;
+    },
+  },
+  round_to: {
+    description:
+      'round_to(x, s): x (a float or a decimal) rounded half away from zero to s decimals (s a literal 0 … 8), the same on both engines; a DECIMAL(38, s). Every float that becomes a DECIMAL goes through it',
+    min: 2,
+    max: 2,
+    render: (_engine, [x, scale]) => {
+      const s = scale!.trim();
+      if (!/^[0-8]$/.test(s)) throw new Error(`round_to: the scale must be a literal from 0 to 8, got ${scale}`);
+      // A float cast straight to DECIMAL(p, s) (or ROUND(float, s)) rounds differently per engine at
+      // an exact half: DuckDB scales the double by 10^s and rounds that (5.35 / 2 = 2.67499999999999982
+      // → 2.68), SQL Server rounds the double's own value (→ 2.67). Snapped first onto a grid 10^4
+      // finer than s, the float becomes the decimal it stands for (its error is far below 10^-(s+4)
+      // while |x| < ~10^9), and both engines round a DECIMAL half away from zero (docs/azure-sql.md, W1).
+      return `CAST(ROUND(CAST(${p(x!)} AS DECIMAL(38, ${Number(s) + 4})), ${s}) AS DECIMAL(38, ${s}))`;
     },
   },
   ln: {
@@ -195,7 +215,7 @@ export const MACROS = {
   // ---- windows ----------------------------------------------------------------------------------
   percentile_cont: {
     description:
-      'percentile_cont(p, x, partition columns…): the continuous p-quantile of x over the partition, as a window value on every row (group the result to one row per partition); an 8-byte float on both engines',
+      'percentile_cont(p, x, partition columns…): the continuous p-quantile of x over the partition, as a window value on every row (group the result to one row per partition); an 8-byte float on both engines, into a DECIMAL only through round_to',
     min: 2,
     max: Infinity,
     render: (engine, [fraction, x, ...partition]) => {

@@ -197,13 +197,77 @@ export const FIXTURE_CRM_FIGURES = {
   'crm.weighted_pipeline': { value: '1,075' },
 } as const;
 
+// ---- customer analytics (its report page: Customers) ---------------------------------------------
+
+/** A customer's first name that is hostile: the campaign list must show it as text. */
+export const HOSTILE_CUSTOMER = '<img src=x onerror=alert(3)>';
+
+export const FIXTURE_CUSTOMERS = [
+  'customer_id,first_name,last_name,email,age,state,city,employment_status,card_type,credit_limit,account_open_date,customer_segment,decline_type,updated_at',
+  'P,Pia,Park,pia@example.com,41,NY,New York,Employed,Visa,5000,2020-01-01,,,2022-11-01',
+  'Q,Quinn,Quist,q@example.com,29,TX,Austin,Employed,Visa,2000,2021-01-01,,,2022-11-01',
+  'R,Raj,Rao,raj@example.com,35,CA,Fresno,Student,Mastercard,1000,2022-01-01,,,2022-11-01',
+  `S,"${HOSTILE_CUSTOMER}",Sato,sue@example.com,58,WA,Seattle,Retired,Amex,9000,2015-01-01,,,2022-11-01`,
+].join('\n');
+
+export const FIXTURE_TRANSACTIONS = [
+  'transaction_id,customer_id,transaction_date,transaction_amount,merchant_name,merchant_category,channel,status',
+  'S1,S,2022-12-01,400.00,Shop,Travel,Online,approved',
+  'P1,P,2023-06-10,100.00,Shop,Groceries,Online,approved',
+  'Q1,Q,2023-11-20,300.00,Shop,Electronics,Online,approved',
+  'R1,R,2023-12-02,80.00,Shop,Groceries,Mobile,approved',
+  'P2,P,2023-12-10,200.00,Shop,Electronics,Online,approved',
+  'R2,R,2024-01-03,120.00,Shop,Groceries,Mobile,approved',
+  'R3,R,2024-01-05,999.00,Shop,Electronics,Mobile,declined',
+  'P3,P,2024-01-14,50.00,Shop,Groceries,In-Store,approved',
+].join('\n');
+
+/**
+ * The customer figures, by hand (as of 2024-01-14, the last transaction date; data from 2022-12-01):
+ *
+ *   S 2022-12-01 400                          409 days idle: Lost; one-time buyer
+ *   P 2023-06-10 100, 2023-12-10 200, 2024-01-14 50    LTV 350; first purchase 218 days ago: Regular
+ *   Q 2023-11-20 300                          New (55 days); one-time buyer
+ *   R 2023-12-02 80, 2024-01-03 120 (and 999 declined on 01-05, not spend)   LTV 200; New (43 days)
+ *
+ * Monthly (every month from 2022-12, January 2024 partial): the latest complete month 2023-12 has
+ * P 200 + R 80 = 280 from 2 purchases by 2 customers (R new, P returning), AOV 140; 2023-11 has Q's
+ * 300 (1 purchase, 1 customer, AOV 300): −20 (−6.7 %), +1 customer, AOV −160 (−53.3 %). A year
+ * before, 2022-12: 400 → −30 % (business_insights' revenue_yoy, High priority).
+ * Customers who bought: 4; one-time buyers S and Q: 2 of 4 = 50 %.
+ * Segments: Lost 1 (S, LTV 400), New 2 (Q, R: 500), Regular 1 (P: 350); nobody is in the top 20 %
+ * (rank 1 × 100 > 4 × 20).
+ * Churn (too little history for the model: the heuristic, 0.7 × min(idle / 365, 1) + 0.3 × (1 −
+ * min(purchases in 365 days / 12, 1))): S 0.7 + 0.3 = 100; Q 0.7 × 55/365 + 0.3 × 11/12 = 38;
+ * R 0.7 × 11/365 + 0.3 × 10/12 = 27; P 0 + 0.3 × 9/12 = 22.5, rounded
+ * half away from zero (round_to) = 23. High risk (≥ 70): S alone, LTV 400.
+ * Score bands: 20–29 P and R, 30–39 Q, 90–100 S. LTV bands: 100–250 R, 250–500 P, Q, S.
+ * Cohorts: 2023-06 (P) retained in months 6 and 7 (100 %), 0 % in months 1–5.
+ * Campaigns: S Retention (churn score ≥ 70, LTV ≥ 200), P Cross-Sell (Regular, spend up), both Medium.
+ */
+export const FIXTURE_CUSTOMER_FIGURES = {
+  'customers.revenue_month': { value: '280', change: '▼ 20 (−6.7 %) vs the month before (2023-11) · worse' },
+  'customers.customers_month': { value: '2', change: '▲ 1 (+100.0 %) vs the month before (2023-11) · better' },
+  'customers.aov_month': { value: '140.00', change: '▼ 160.00 (−53.3 %) vs the month before (2023-11) · worse' },
+  'customers.customers': { value: '4' },
+  'customers.one_time_buyers': { value: '50.0 %' },
+  'customers.high_churn_risk': { value: '1' },
+  'customers.high_churn_risk_value': { value: '400' },
+} as const;
+
 /** Uploads the CRM file, writes Jan 1-14's usage to bronze, uploads the CRM warehouse's exports and runs the transform (which writes the report). */
-export async function buildFixtureWarehouse(ctx: TestContext, storage: TestStorage, options: { crmWarehouse?: boolean } = {}): Promise<TransformOutcome> {
+export async function buildFixtureWarehouse(ctx: TestContext, storage: TestStorage, options: { crmWarehouse?: boolean; customers?: boolean } = {}): Promise<TransformOutcome> {
   await putBlob(storage.storage, 'landing', 'crm_company_daily/crm.csv', FIXTURE_CRM);
   await runUploadIngest(ctx, 'crm_company_daily/crm.csv');
   for (const d of dateRange(FIXTURE_FIRST_DAY, FIXTURE_LAST_DAY)) await putUsageBronzeFile(storage.storage, d, fixtureUsage(d));
   if (options.crmWarehouse ?? true) {
     for (const [source, rows] of Object.entries(FIXTURE_CRM_EXPORTS)) await uploadCrm(ctx, storage, source as keyof typeof FIXTURE_CRM_EXPORTS, `${source}.csv`, [...rows]);
+  }
+  if (options.customers ?? true) {
+    await putBlob(storage.storage, 'landing', 'customers/customers.csv', FIXTURE_CUSTOMERS);
+    await runUploadIngest(ctx, 'customers/customers.csv');
+    await putBlob(storage.storage, 'landing', 'transactions/transactions.csv', FIXTURE_TRANSACTIONS);
+    await runUploadIngest(ctx, 'transactions/transactions.csv');
   }
   return runTransform(ctx);
 }

@@ -10,7 +10,8 @@ import { customers } from './sources/customers.js';
 import { sales } from './sources/sales.js';
 import { transactions } from './sources/transactions.js';
 import { customerHeadlines } from './headlines.js';
-import { businessInsights, campaignTargets, churnModel, cohortAnalysis, CUSTOMER_MODELS, customer360Profile, monthlyMetrics } from './models.js';
+import { businessInsights, campaignTargets, churnModel, cohortAnalysis, CUSTOMER_MODELS, customer360Profile, customerAsOf, monthlyMetrics } from './models.js';
+import { customerReport } from './report.js';
 import { customerSample } from './sample.js';
 import { date, decimal, int, req, string, col } from '../../warehouse/catalog.js';
 
@@ -24,6 +25,13 @@ export const customerAnalytics = defineDomain({
   uploadSources: [customers, transactions, sales],
   models: CUSTOMER_MODELS,
   views: [
+    {
+      name: 'reporting.customer_as_of',
+      file: 'reporting/customer_as_of.sql',
+      description: 'One row: the date the customer marts are computed as of, its source, and the dates the transactions cover.',
+      exposure: EXPOSURE,
+      columns: columnsOf(customerAsOf),
+    },
     {
       name: 'reporting.customer_360',
       file: 'reporting/customer_360.sql',
@@ -86,6 +94,7 @@ export const customerAnalytics = defineDomain({
     },
   ],
   headlines: customerHeadlines,
+  report: customerReport,
   sample: customerSample,
   values: (settings) => ({
     parameters: {

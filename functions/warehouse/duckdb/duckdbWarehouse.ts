@@ -217,6 +217,9 @@ export class DuckDbWarehouse extends DuckDbSession implements Warehouse {
     const wh = new DuckDbWarehouse(instance, conn, tempDir);
     // Loads need not keep file order (every row carries its line number): lets DuckDB parallelise.
     await conn.run('SET preserve_insertion_order = false');
+    // NULLs sort as on SQL Server, where NULL is the lowest value: first ascending, last descending
+    // (DuckDB's default puts them last both ways), in ORDER BY, window orders and frames alike
+    await conn.run(`SET default_null_order = 'nulls_first_on_asc_last_on_desc'`);
     // Settings values, validated by the settings schema; SET takes no parameters.
     if (options.memoryLimit) await conn.run(`SET memory_limit = '${options.memoryLimit.replace(/'/g, '')}'`);
     if (options.threads) await conn.run(`SET threads = ${Math.trunc(options.threads)}`);

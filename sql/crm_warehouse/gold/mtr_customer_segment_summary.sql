@@ -46,7 +46,7 @@ SELECT
     CAST(COALESCE(SUM(t.tickets), 0) AS INT) AS tickets,
     CAST(COALESCE(SUM(o.orders), 0) AS INT) AS orders,
     CAST(COALESCE(SUM(o.revenue), 0) AS DECIMAL(24, 2)) AS revenue,
-    CAST({{ safe_divide(COALESCE(SUM(o.revenue), 0), COUNT(*)) }} AS DECIMAL(18, 2)) AS revenue_per_contact
+    CAST({{ round_to(safe_divide(COALESCE(SUM(o.revenue), 0), COUNT(*)), 2) }} AS DECIMAL(18, 2)) AS revenue_per_contact
 FROM contacts c
 LEFT JOIN tickets t ON t.contact_key = c.contact_key
 LEFT JOIN orders o ON o.contact_key = c.contact_key

@@ -3,7 +3,7 @@
 --   revenue, units, orders, cost, margin, margin_pct  (cost and margin NULL while a line's cost is unknown)
 --   revenue_rank                 1 = the most revenue (ties share a rank)
 --   revenue_share                of all revenue; cumulative_share: the running share in rank order
---                                (ties in product_id order): concentration, e.g. "the top 10
+--                                (ties in product_id order, the unknown product last): concentration, e.g. "the top 10
 --                                products make 80 %"
 --   category_revenue, category_share, category_rank, category_cumulative_share  the same for the
 --                                product's category (repeated on each of its products)
@@ -17,7 +17,7 @@ sold AS (
     SELECT
         product_key,
         SUM(revenue) AS revenue,
-        SUM(quantity) AS units,
+        SUM(CAST(quantity AS BIGINT)) AS units, -- INT sums overflow at 2^31 on T-SQL
         COUNT(DISTINCT order_id) AS orders,
         CASE WHEN SUM(CASE WHEN cost IS NULL THEN 1 ELSE 0 END) = 0 THEN SUM(cost) END AS cost
     FROM gold.fact_order_lines
@@ -58,7 +58,8 @@ ranked AS (
         c.category_running,
         SUM(p.revenue) OVER () AS total_revenue,
         RANK() OVER (ORDER BY p.revenue DESC) AS revenue_rank,
-        SUM(p.revenue) OVER (ORDER BY p.revenue DESC, p.product_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_revenue
+        -- ties: product_id order, the unknown product (product_id NULL) after the others, on both engines
+        SUM(p.revenue) OVER (ORDER BY p.revenue DESC, CASE WHEN p.product_id IS NULL THEN 1 ELSE 0 END, p.product_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_revenue
     FROM products p
     JOIN categories c ON c.category = p.category
 )
@@ -78,13 +79,14 @@ SELECT
     CAST(orders AS INT) AS orders,
     CAST(cost AS DECIMAL(24, 2)) AS cost,
     CAST(revenue - cost AS DECIMAL(24, 2)) AS margin,
-    CAST({{ safe_divide(revenue - cost, revenue) }} AS DECIMAL(9, 4)) AS margin_pct,
+    CASE WHEN ABS({{ round_to(safe_divide(revenue - cost, revenue), 4) }}) < 100000
+         THEN CAST({{ round_to(safe_divide(revenue - cost, revenue), 4) }} AS DECIMAL(9, 4)) END AS margin_pct, -- NULL when it does not fit (as stg_crm_products)
     CAST(revenue_rank AS INT) AS revenue_rank,
-    CAST({{ safe_divide(revenue, total_revenue) }} AS DECIMAL(9, 6)) AS revenue_share,
-    CAST({{ safe_divide(running_revenue, total_revenue) }} AS DECIMAL(9, 6)) AS cumulative_share,
+    CAST({{ round_to(safe_divide(revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS revenue_share,
+    CAST({{ round_to(safe_divide(running_revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS cumulative_share,
     CAST(category_revenue AS DECIMAL(24, 2)) AS category_revenue,
-    CAST({{ safe_divide(category_revenue, total_revenue) }} AS DECIMAL(9, 6)) AS category_share,
+    CAST({{ round_to(safe_divide(category_revenue, total_revenue), 6) }} AS DECIMAL(9, 6)) AS category_share,
     CAST(category_rank AS INT) AS category_rank,
-    CAST({{ safe_divide(category_running, total_revenue) }} AS DECIMAL(9, 6)) AS category_cumulative_share,
-    CAST({{ safe_divide(revenue, category_revenue) }} AS DECIMAL(9, 6)) AS share_of_category
+    CAST({{ round_to(safe_divide(category_running, total_revenue), 6) }} AS DECIMAL(9, 6)) AS category_cumulative_share,
+    CAST({{ round_to(safe_divide(revenue, category_revenue), 6) }} AS DECIMAL(9, 6)) AS share_of_category
 FROM ranked;

@@ -47,7 +47,7 @@ yearly AS (
         y.as_of_date,
         COALESCE(SUM(o.revenue), 0) AS revenue,
         COUNT(o.year) AS orders,
-        COALESCE(SUM(o.units), 0) AS units,
+        COALESCE(SUM(CAST(o.units AS BIGINT)), 0) AS units, -- INT sums overflow at 2^31 on T-SQL
         COUNT(DISTINCT o.account_id) AS customers,
         CASE
             WHEN {{ make_date(y.year, 1, 1) }} < y.first_date OR {{ make_date(y.year, 12, 31) }} > y.as_of_date THEN 1
@@ -68,11 +68,11 @@ SELECT
     CAST(cur.orders AS INT) AS orders,
     CAST(cur.units AS BIGINT) AS units,
     CAST(cur.customers AS INT) AS customers,
-    CAST({{ safe_divide(cur.revenue, cur.orders) }} AS DECIMAL(18, 2)) AS aov,
-    CAST({{ safe_divide(cur.revenue, cur.customers) }} AS DECIMAL(18, 2)) AS revenue_per_customer,
+    CAST({{ round_to(safe_divide(cur.revenue, cur.orders), 2) }} AS DECIMAL(18, 2)) AS aov,
+    CAST({{ round_to(safe_divide(cur.revenue, cur.customers), 2) }} AS DECIMAL(18, 2)) AS revenue_per_customer,
     CAST(prior.revenue AS DECIMAL(24, 2)) AS revenue_prior_year,
     CASE WHEN cur.is_partial = 0 AND prior.is_partial = 0 THEN CAST(cur.revenue - prior.revenue AS DECIMAL(24, 2)) END AS revenue_yoy_change,
-    CASE WHEN cur.is_partial = 0 AND prior.is_partial = 0 THEN CAST({{ safe_divide(cur.revenue - prior.revenue, prior.revenue) }} AS DECIMAL(18, 4)) END AS revenue_yoy_change_pct,
+    CASE WHEN cur.is_partial = 0 AND prior.is_partial = 0 THEN CAST({{ round_to(safe_divide(cur.revenue - prior.revenue, prior.revenue), 4) }} AS DECIMAL(18, 4)) END AS revenue_yoy_change_pct,
     cur.is_partial AS is_partial_period,
     cur.as_of_date
 FROM yearly cur

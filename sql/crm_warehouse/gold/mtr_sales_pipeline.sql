@@ -72,13 +72,13 @@ SELECT
     CAST(COALESCE(o.weighted_value, 0) AS DECIMAL(24, 2)) AS weighted_value,
     CAST(COALESCE(f.deals_entered, 0) AS INT) AS deals_entered,
     CAST(COALESCE(f.deals_advanced, 0) AS INT) AS deals_advanced,
-    CASE WHEN s.stage_order <= 4 THEN CAST({{ safe_divide(f.deals_advanced, f.deals_entered) }} AS DECIMAL(9, 4)) END AS conversion_rate,
-    CAST(d.avg_days_in_stage AS DECIMAL(10, 2)) AS avg_days_in_stage,
+    CASE WHEN s.stage_order <= 4 THEN CAST({{ round_to(safe_divide(f.deals_advanced, f.deals_entered), 4) }} AS DECIMAL(9, 4)) END AS conversion_rate,
+    CAST({{ round_to(d.avg_days_in_stage, 2) }} AS DECIMAL(10, 2)) AS avg_days_in_stage,
     CAST(COALESCE(r.won_deals, 0) AS INT) AS won_deals,
     CAST(COALESCE(r.lost_deals, 0) AS INT) AS lost_deals,
-    CAST({{ safe_divide(r.won_deals, r.won_deals + r.lost_deals) }} AS DECIMAL(9, 4)) AS win_rate,
-    CAST(r.avg_won_deal_size AS DECIMAL(18, 2)) AS avg_won_deal_size,
-    CAST((SELECT MAX(median_cycle) FROM won_cycles) AS DECIMAL(10, 2)) AS median_sales_cycle_days,
+    CAST({{ round_to(safe_divide(r.won_deals, r.won_deals + r.lost_deals), 4) }} AS DECIMAL(9, 4)) AS win_rate,
+    CAST({{ round_to(r.avg_won_deal_size, 2) }} AS DECIMAL(18, 2)) AS avg_won_deal_size,
+    CAST({{ round_to((SELECT MAX(median_cycle) FROM won_cycles), 2) }} AS DECIMAL(10, 2)) AS median_sales_cycle_days,
     r.as_of_date
 FROM stages s
 CROSS JOIN outcomes r

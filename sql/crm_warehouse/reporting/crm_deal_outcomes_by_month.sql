@@ -27,7 +27,7 @@ SELECT
     c.month_start,
     CAST(SUM(c.won) AS INT) AS won_deals,
     CAST(SUM(c.lost) AS INT) AS lost_deals,
-    CAST({{ safe_divide(SUM(c.won), SUM(c.won) + SUM(c.lost)) }} AS DECIMAL(9, 4)) AS win_rate,
+    CAST({{ round_to(safe_divide(SUM(c.won), SUM(c.won) + SUM(c.lost)), 4) }} AS DECIMAL(9, 4)) AS win_rate,
     CAST(SUM(c.won_amount) AS DECIMAL(24, 2)) AS won_value,
     {{ to_bool(CASE WHEN c.month_start < v.first_date OR add_days(add_months(c.month_start, 1), -1) > v.as_of_date THEN 1 ELSE 0 END) }} AS is_partial_period
 FROM closed c

@@ -66,7 +66,9 @@ SELECT
     unit_price,
     discount,
     CAST(CAST(quantity AS DECIMAL(18, 0)) * unit_price AS DECIMAL(18, 2)) AS gross_amount,
-    CAST(ROUND(CAST(quantity AS DECIMAL(18, 0)) * unit_price * (1 - discount), 2) AS DECIMAL(18, 2)) AS revenue,
+    -- DECIMAL(28, 0): DuckDB types DECIMAL(18, 0) × DECIMAL(10, 2) × DECIMAL(5, 4) as DECIMAL(18, 6), which overflows
+    -- from 10^12; this is DECIMAL(38, 6) on both engines
+    CAST(ROUND(CAST(quantity AS DECIMAL(28, 0)) * unit_price * (1 - discount), 2) AS DECIMAL(18, 2)) AS revenue,
     order_status,
     ordered_at,
     shipped_at,

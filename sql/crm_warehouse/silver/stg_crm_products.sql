@@ -57,7 +57,10 @@ SELECT
     unit_cost,
     -- margin: unknown while the cost is
     unit_price - unit_cost AS unit_margin,
-    CAST({{ safe_divide(unit_price - unit_cost, unit_price) }} AS DECIMAL(9, 4)) AS margin_pct,
+    -- NULL when it does not fit DECIMAL(9, 4) (a cost over 100,000 times the price): one odd product
+    -- would otherwise fail the model on both engines
+    CASE WHEN ABS({{ round_to(safe_divide(unit_price - unit_cost, unit_price), 4) }}) < 100000
+         THEN CAST({{ round_to(safe_divide(unit_price - unit_cost, unit_price), 4) }} AS DECIMAL(9, 4)) END AS margin_pct,
     stock_quantity,
     reorder_level,
     is_active,

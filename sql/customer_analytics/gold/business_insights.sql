@@ -56,7 +56,7 @@ revenue_changes AS (
         b.revenue AS earlier_revenue,
         CONCAT(l.month_name, ' ', l.year) AS month_label,
         CONCAT(b.month_name, ' ', b.year) AS earlier_label,
-        CASE WHEN b.revenue <> 0 THEN CAST(ROUND(100 * {{ safe_divide(l.revenue - b.revenue, b.revenue) }}, 2) AS DECIMAL(18, 2)) END AS change_pct
+        CASE WHEN b.revenue <> 0 THEN CAST({{ round_to(100 * safe_divide(l.revenue - b.revenue, b.revenue), 2) }} AS DECIMAL(18, 2)) END AS change_pct
     FROM last_month l
     CROSS JOIN month_before b
     UNION ALL
@@ -66,7 +66,7 @@ revenue_changes AS (
         y.revenue AS earlier_revenue,
         CONCAT(l.month_name, ' ', l.year) AS month_label,
         CONCAT(y.month_name, ' ', y.year) AS earlier_label,
-        CASE WHEN y.revenue <> 0 THEN CAST(ROUND(100 * {{ safe_divide(l.revenue - y.revenue, y.revenue) }}, 2) AS DECIMAL(18, 2)) END AS change_pct
+        CASE WHEN y.revenue <> 0 THEN CAST({{ round_to(100 * safe_divide(l.revenue - y.revenue, y.revenue), 2) }} AS DECIMAL(18, 2)) END AS change_pct
     FROM last_month l
     CROSS JOIN year_before y
 ),
@@ -132,11 +132,11 @@ insights AS (
         'one_time_buyers',
         'customer_base',
         'Customers who bought once',
-        CAST(ROUND(100 * {{ safe_divide(b.one_time, b.customers) }}, 2) AS DECIMAL(18, 2)),
+        CAST({{ round_to(100 * safe_divide(b.one_time, b.customers), 2) }} AS DECIMAL(18, 2)),
         CAST(NULL AS DECIMAL(18, 2)),
         CAST(NULL AS DECIMAL(18, 2)),
         b.one_time,
-        CONCAT(b.one_time, ' of ', b.customers, ' customers (', CAST(ROUND(100 * {{ safe_divide(b.one_time, b.customers) }}, 2) AS DECIMAL(18, 2)), ' %) have bought exactly once.'),
+        CONCAT(b.one_time, ' of ', b.customers, ' customers (', CAST({{ round_to(100 * safe_divide(b.one_time, b.customers), 2) }} AS DECIMAL(18, 2)), ' %) have bought exactly once.'),
         CASE WHEN 100 * {{ safe_divide(b.one_time, b.customers) }} >= 50 THEN 'High' WHEN 100 * {{ safe_divide(b.one_time, b.customers) }} >= 25 THEN 'Medium' ELSE 'Low' END
     FROM buyers b
     WHERE b.customers > 0

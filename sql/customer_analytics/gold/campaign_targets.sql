@@ -55,12 +55,12 @@ chosen AS (
 valued AS (
     SELECT
         ch.*,
-        CAST(ROUND(CASE ch.campaign
-            WHEN 'Win-Back' THEN {{ to_double(ch.lifetime_value) }} * 365 / (CASE WHEN ch.tenure_days < 365 THEN 365 ELSE ch.tenure_days END)
-            WHEN 'Retention' THEN {{ to_double(ch.expected_purchases_12m) }} * {{ to_double(ch.average_order_value) }} * {{ to_double(COALESCE(ch.churn_probability, 0)) }}
-            WHEN 'Cross-Sell' THEN {{ to_double(ch.average_order_value) }}
-            ELSE {{ to_double(ch.predicted_value_12m) }}
-        END, 2) AS DECIMAL(18, 2)) AS estimated_value
+        CAST({{ round_to(CASE ch.campaign
+            WHEN 'Win-Back' THEN to_double(ch.lifetime_value) * 365 / (CASE WHEN ch.tenure_days < 365 THEN 365 ELSE ch.tenure_days END)
+            WHEN 'Retention' THEN to_double(ch.expected_purchases_12m) * to_double(ch.average_order_value) * to_double(COALESCE(ch.churn_probability, 0))
+            WHEN 'Cross-Sell' THEN to_double(ch.average_order_value)
+            ELSE to_double(ch.predicted_value_12m)
+        END, 2) }} AS DECIMAL(18, 2)) AS estimated_value
     FROM chosen ch
     WHERE ch.campaign IS NOT NULL
 )

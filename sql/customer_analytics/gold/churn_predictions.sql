@@ -55,14 +55,14 @@ scored AS (
         m.model_version,
         m.method,
         {{ to_double(m.b0) }}
-            + {{ to_double(m.b_recency) }} * ({{ to_double(COALESCE(f.x_recency, m.m_recency)) }} - {{ to_double(m.m_recency) }}) / {{ to_double(m.s_recency) }}
-            + {{ to_double(m.b_frequency) }} * ({{ to_double(COALESCE(f.x_frequency, m.m_frequency)) }} - {{ to_double(m.m_frequency) }}) / {{ to_double(m.s_frequency) }}
-            + {{ to_double(m.b_monetary) }} * ({{ to_double(COALESCE(f.x_monetary, m.m_monetary)) }} - {{ to_double(m.m_monetary) }}) / {{ to_double(m.s_monetary) }}
-            + {{ to_double(m.b_trend) }} * ({{ to_double(COALESCE(f.x_trend, m.m_trend)) }} - {{ to_double(m.m_trend) }}) / {{ to_double(m.s_trend) }}
-            + {{ to_double(m.b_tenure) }} * ({{ to_double(COALESCE(f.x_tenure, m.m_tenure)) }} - {{ to_double(m.m_tenure) }}) / {{ to_double(m.s_tenure) }}
-            + {{ to_double(m.b_aov) }} * ({{ to_double(COALESCE(f.x_aov, m.m_aov)) }} - {{ to_double(m.m_aov) }}) / {{ to_double(m.s_aov) }}
-            + {{ to_double(m.b_age) }} * ({{ to_double(COALESCE(f.x_age, m.m_age)) }} - {{ to_double(m.m_age) }}) / {{ to_double(m.s_age) }}
-            + {{ to_double(m.b_credit_limit) }} * ({{ to_double(COALESCE(f.x_credit_limit, m.m_credit_limit)) }} - {{ to_double(m.m_credit_limit) }}) / {{ to_double(m.s_credit_limit) }}
+            + {{ to_double(m.b_recency) }} * ({{ to_double(COALESCE(f.x_recency, m.m_recency)) }} - {{ to_double(m.m_recency) }}) / COALESCE(NULLIF({{ to_double(m.s_recency) }}, 0), 1)
+            + {{ to_double(m.b_frequency) }} * ({{ to_double(COALESCE(f.x_frequency, m.m_frequency)) }} - {{ to_double(m.m_frequency) }}) / COALESCE(NULLIF({{ to_double(m.s_frequency) }}, 0), 1)
+            + {{ to_double(m.b_monetary) }} * ({{ to_double(COALESCE(f.x_monetary, m.m_monetary)) }} - {{ to_double(m.m_monetary) }}) / COALESCE(NULLIF({{ to_double(m.s_monetary) }}, 0), 1)
+            + {{ to_double(m.b_trend) }} * ({{ to_double(COALESCE(f.x_trend, m.m_trend)) }} - {{ to_double(m.m_trend) }}) / COALESCE(NULLIF({{ to_double(m.s_trend) }}, 0), 1)
+            + {{ to_double(m.b_tenure) }} * ({{ to_double(COALESCE(f.x_tenure, m.m_tenure)) }} - {{ to_double(m.m_tenure) }}) / COALESCE(NULLIF({{ to_double(m.s_tenure) }}, 0), 1)
+            + {{ to_double(m.b_aov) }} * ({{ to_double(COALESCE(f.x_aov, m.m_aov)) }} - {{ to_double(m.m_aov) }}) / COALESCE(NULLIF({{ to_double(m.s_aov) }}, 0), 1)
+            + {{ to_double(m.b_age) }} * ({{ to_double(COALESCE(f.x_age, m.m_age)) }} - {{ to_double(m.m_age) }}) / COALESCE(NULLIF({{ to_double(m.s_age) }}, 0), 1)
+            + {{ to_double(m.b_credit_limit) }} * ({{ to_double(COALESCE(f.x_credit_limit, m.m_credit_limit)) }} - {{ to_double(m.m_credit_limit) }}) / COALESCE(NULLIF({{ to_double(m.s_credit_limit) }}, 0), 1)
             AS z,
         {{ to_double(m.w_recency) }} * CASE WHEN f.days_since_last_purchase >= @lost_days THEN 1.0 ELSE {{ safe_divide(f.days_since_last_purchase, @lost_days) }} END
             + {{ to_double(m.w_frequency) }} * (1.0 - CASE WHEN f.purchases_365 >= m.full_frequency THEN 1.0 ELSE {{ safe_divide(f.purchases_365, m.full_frequency) }} END)
@@ -92,9 +92,9 @@ SELECT
     snapshot_date AS prediction_date,
     model_version,
     method,
-    CAST(ROUND(probability, 6) AS DECIMAL(9, 6)) AS churn_probability,
-    CAST(ROUND(100 * probability, 0) AS INT) AS churn_risk_score,
-    CASE WHEN CAST(ROUND(100 * probability, 0) AS INT) >= @high_churn_score THEN 1 ELSE 0 END AS is_high_risk,
+    CAST({{ round_to(probability, 6) }} AS DECIMAL(9, 6)) AS churn_probability,
+    CAST({{ round_to(100 * probability, 0) }} AS INT) AS churn_risk_score,
+    CASE WHEN CAST({{ round_to(100 * probability, 0) }} AS INT) >= @high_churn_score THEN 1 ELSE 0 END AS is_high_risk,
     days_since_last_purchase,
     purchases_365
 FROM probabilities;

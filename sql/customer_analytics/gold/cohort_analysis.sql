@@ -59,9 +59,9 @@ SELECT
     a.as_of_date,
     g.cohort_customers,
     COALESCE(x.active_customers, 0) AS active_customers,
-    CAST(ROUND(100 * {{ safe_divide(COALESCE(x.active_customers, 0), g.cohort_customers) }}, 2) AS DECIMAL(5, 2)) AS retention_pct,
+    CAST({{ round_to(100 * safe_divide(COALESCE(x.active_customers, 0), g.cohort_customers), 2) }} AS DECIMAL(5, 2)) AS retention_pct,
     COALESCE(x.revenue, 0) AS revenue,
-    CAST(ROUND({{ safe_divide(COALESCE(x.revenue, 0), g.cohort_customers) }}, 2) AS DECIMAL(18, 2)) AS revenue_per_customer,
+    CAST({{ round_to(safe_divide(COALESCE(x.revenue, 0), g.cohort_customers), 2) }} AS DECIMAL(18, 2)) AS revenue_per_customer,
     CASE WHEN g.month_start = a.as_of_month AND {{ month_start(add_days(a.as_of_date, 1)) }} <> {{ add_days(a.as_of_date, 1) }} THEN 1 ELSE 0 END AS is_partial_period
 FROM grid g
 CROSS JOIN as_of a

@@ -70,9 +70,9 @@ SELECT
         WHEN is_top_ltv = 1 AND days_since_last_purchase <= @active_days
             THEN CONCAT('lifetime value rank ', ltv_rank, ' of ', customers, ' (top ', @high_value_top_pct, '%), last purchase ', days_since_last_purchase, ' days ago')
         WHEN is_spend_dropping = 1 AND is_high_churn_risk = 1
-            THEN CONCAT('spend in the last 90 days under ', CAST(@at_risk_spend_ratio * 100 AS INT), '% of the prior 90 days, and churn risk ', churn_risk_score)
+            THEN CONCAT('spend in the last 90 days under ', CAST({{ round_to(@at_risk_spend_ratio * 100, 0) }} AS INT), '% of the prior 90 days, and churn risk ', churn_risk_score)
         WHEN is_spend_dropping = 1
-            THEN CONCAT('spend in the last 90 days under ', CAST(@at_risk_spend_ratio * 100 AS INT), '% of the prior 90 days')
+            THEN CONCAT('spend in the last 90 days under ', CAST({{ round_to(@at_risk_spend_ratio * 100, 0) }} AS INT), '% of the prior 90 days')
         WHEN is_high_churn_risk = 1
             THEN CONCAT('churn risk ', churn_risk_score, ' (at least ', @high_churn_score, ')')
         ELSE 'none of the rules above'
@@ -92,7 +92,7 @@ SELECT
     END AS spend_trend,
     CASE
         WHEN spend_prior_90_days > 0
-        THEN CAST(ROUND(100 * {{ safe_divide(spend_last_90_days - spend_prior_90_days, spend_prior_90_days) }}, 2) AS DECIMAL(18, 2))
+        THEN CAST({{ round_to(100 * safe_divide(spend_last_90_days - spend_prior_90_days, spend_prior_90_days), 2) }} AS DECIMAL(18, 2))
     END AS spend_change_pct,
     churn_risk_score
 FROM flagged;

@@ -93,12 +93,12 @@ SELECT
     s.customer_id,
     a.as_of_date,
     s.purchases,
-    CAST(ROUND(s.mean_amount, 2) AS DECIMAL(18, 2)) AS mean_amount,
-    CAST(ROUND(s.median_amount, 2) AS DECIMAL(18, 2)) AS median_amount,
-    CAST(ROUND(s.sd_amount, 2) AS DECIMAL(18, 2)) AS stddev_amount,
+    CAST({{ round_to(s.mean_amount, 2) }} AS DECIMAL(18, 2)) AS mean_amount,
+    CAST({{ round_to(s.median_amount, 2) }} AS DECIMAL(18, 2)) AS median_amount,
+    CAST({{ round_to(s.sd_amount, 2) }} AS DECIMAL(18, 2)) AS stddev_amount,
     s.min_amount,
     s.max_amount,
-    CAST(ROUND({{ safe_divide(s.sd_amount, s.mean_amount) }}, 4) AS DECIMAL(9, 4)) AS coefficient_of_variation,
+    CAST({{ round_to(safe_divide(s.sd_amount, s.mean_amount), 4) }} AS DECIMAL(9, 4)) AS coefficient_of_variation,
     CASE
         WHEN s.purchases = 1 THEN 'Single purchase'
         WHEN {{ safe_divide(s.sd_amount, s.mean_amount) }} <= @cv_steady THEN 'Steady'

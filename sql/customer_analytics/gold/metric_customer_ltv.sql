@@ -74,10 +74,10 @@ SELECT
     first_purchase_date,
     last_purchase_date,
     tenure_days,
-    CAST(ROUND({{ safe_divide(lifetime_value, purchase_days) }}, 2) AS DECIMAL(18, 2)) AS avg_spend_per_active_day,
-    CAST(ROUND(average_order_value, 2) AS DECIMAL(18, 2)) AS average_order_value,
-    CAST(ROUND(expected_purchases_12m, 4) AS DECIMAL(18, 4)) AS expected_purchases_12m,
-    CAST(ROUND(stay_probability_12m, 6) AS DECIMAL(9, 6)) AS stay_probability_12m,
-    CAST(ROUND(expected_purchases_12m * average_order_value * stay_probability_12m, 2) AS DECIMAL(18, 2)) AS predicted_value_12m,
+    CAST({{ round_to(safe_divide(lifetime_value, purchase_days), 2) }} AS DECIMAL(18, 2)) AS avg_spend_per_active_day,
+    CAST({{ round_to(average_order_value, 2) }} AS DECIMAL(18, 2)) AS average_order_value,
+    CAST({{ round_to(expected_purchases_12m, 4) }} AS DECIMAL(18, 4)) AS expected_purchases_12m,
+    CAST({{ round_to(stay_probability_12m, 6) }} AS DECIMAL(9, 6)) AS stay_probability_12m,
+    CAST({{ round_to(expected_purchases_12m * average_order_value * stay_probability_12m, 2) }} AS DECIMAL(18, 2)) AS predicted_value_12m,
     CONCAT('expected purchases x average order value x (1 - churn probability)^(365/', @churn_label_days, '); churn probability: ', COALESCE(churn_method, 'none')) AS prediction_method
 FROM predicted;

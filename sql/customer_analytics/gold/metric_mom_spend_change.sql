@@ -66,7 +66,7 @@ SELECT
     c.spend - c.previous_month_spend AS spend_change,
     CASE
         WHEN c.previous_month_spend <> 0
-        THEN CAST(ROUND(100 * {{ safe_divide(c.spend - c.previous_month_spend, c.previous_month_spend) }}, 2) AS DECIMAL(18, 2))
+        THEN CAST({{ round_to(100 * safe_divide(c.spend - c.previous_month_spend, c.previous_month_spend), 2) }} AS DECIMAL(18, 2))
     END AS spend_change_pct,
     CASE WHEN c.month_start = a.as_of_month AND {{ month_start(add_days(a.as_of_date, 1)) }} <> {{ add_days(a.as_of_date, 1) }} THEN 1 ELSE 0 END AS is_partial_month
 FROM compared c

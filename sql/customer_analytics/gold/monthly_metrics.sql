@@ -53,7 +53,7 @@ SELECT
     COALESCE(x.customers, 0) AS customers,
     COALESCE(x.new_customers, 0) AS new_customers,
     COALESCE(x.customers, 0) - COALESCE(x.new_customers, 0) AS returning_customers,
-    CAST(ROUND({{ safe_divide(x.revenue, x.orders) }}, 2) AS DECIMAL(18, 2)) AS average_order_value,
+    CAST({{ round_to(safe_divide(x.revenue, x.orders), 2) }} AS DECIMAL(18, 2)) AS average_order_value,
     COALESCE(x.declined_transactions, 0) AS declined_transactions,
     CASE
         WHEN a.first_transaction_date > m.month_start THEN 1

@@ -85,7 +85,7 @@ described AS (
         g.*,
         {{ days_between(g.last_purchase_date, g.snapshot_date) }} AS days_since_last_purchase,
         {{ days_between(g.first_purchase_date, g.snapshot_date) }} AS tenure_days,
-        CASE WHEN g.purchases_365 > 0 THEN CAST(g.purchase_amount_365 / g.purchases_365 AS DECIMAL(18, 2)) ELSE 0 END AS aov_365,
+        CASE WHEN g.purchases_365 > 0 THEN CAST({{ round_to(safe_divide(g.purchase_amount_365, g.purchases_365), 2) }} AS DECIMAL(18, 2)) ELSE 0 END AS aov_365,
         -- the customer's attributes as known on the snapshot date
         c.age,
         c.credit_limit
@@ -118,13 +118,13 @@ SELECT
     age,
     credit_limit,
     churned,
-    CAST({{ ln(1 + CASE WHEN days_since_last_purchase > 366 THEN 366 ELSE days_since_last_purchase END) }} AS DECIMAL(18, 6)) AS x_recency,
-    CAST({{ ln(1 + purchases_365) }} AS DECIMAL(18, 6)) AS x_frequency,
-    CAST({{ ln(1 + to_double(CASE WHEN spend_365 > 0 THEN spend_365 ELSE 0 END)) }} AS DECIMAL(18, 6)) AS x_monetary,
-    CAST({{ ln(1 + to_double(CASE WHEN spend_last_90 > 0 THEN spend_last_90 ELSE 0 END)) }}
-       - {{ ln(1 + to_double(CASE WHEN spend_prior_90 > 0 THEN spend_prior_90 ELSE 0 END)) }} AS DECIMAL(18, 6)) AS x_trend,
-    CAST({{ ln(1 + tenure_days) }} AS DECIMAL(18, 6)) AS x_tenure,
-    CAST({{ ln(1 + to_double(aov_365)) }} AS DECIMAL(18, 6)) AS x_aov,
+    CAST({{ round_to(ln(1 + CASE WHEN days_since_last_purchase > 366 THEN 366 ELSE days_since_last_purchase END), 6) }} AS DECIMAL(18, 6)) AS x_recency,
+    CAST({{ round_to(ln(1 + purchases_365), 6) }} AS DECIMAL(18, 6)) AS x_frequency,
+    CAST({{ round_to(ln(1 + to_double(CASE WHEN spend_365 > 0 THEN spend_365 ELSE 0 END)), 6) }} AS DECIMAL(18, 6)) AS x_monetary,
+    CAST({{ round_to(ln(1 + to_double(CASE WHEN spend_last_90 > 0 THEN spend_last_90 ELSE 0 END))
+       - ln(1 + to_double(CASE WHEN spend_prior_90 > 0 THEN spend_prior_90 ELSE 0 END)), 6) }} AS DECIMAL(18, 6)) AS x_trend,
+    CAST({{ round_to(ln(1 + tenure_days), 6) }} AS DECIMAL(18, 6)) AS x_tenure,
+    CAST({{ round_to(ln(1 + to_double(aov_365)), 6) }} AS DECIMAL(18, 6)) AS x_aov,
     CAST(age AS DECIMAL(18, 6)) AS x_age,
-    CAST({{ ln(1 + to_double(credit_limit)) }} AS DECIMAL(18, 6)) AS x_credit_limit
+    CAST({{ round_to(ln(1 + to_double(credit_limit)), 6) }} AS DECIMAL(18, 6)) AS x_credit_limit
 FROM described;

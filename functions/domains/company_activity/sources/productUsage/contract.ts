@@ -84,6 +84,7 @@ export const usageBronzeSource: BronzeSource = {
     name: USAGE_SOURCE,
     description: 'Usage API records, one JSON line each, as pulled per activity date.',
     columns: [req('company_id', string(100)), req('activity_date', dateColumn), req('active_users', int), req('events', bigint), ...BRONZE_LINEAGE],
+    source: { businessDate: 'activity_date', key: ['company_id'] },
   },
   dateColumn: 'activity_date',
   checks: usageChecks,
