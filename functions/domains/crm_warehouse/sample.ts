@@ -17,6 +17,7 @@
  */
 import { addDays, type IsoDate } from '../../core/dates.js';
 import type { SampleFile, SampleOptions } from '../domain.js';
+import { prng } from '../../core/random.js';
 
 export interface CrmScale {
   accounts: number;
@@ -60,21 +61,9 @@ export interface CrmRow {
 
 // ---- randomness --------------------------------------------------------------------------------
 
-/** mulberry32: small, fast, seedable. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A generator for one entity: the same (seed, kind, id) always draws the same numbers. */
 function rngFor(seed: number, kind: number, id: number): () => number {
-  return mulberry(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(kind + 1, 0xc2b2ae35) ^ Math.imul(id, 0x27d4eb2f));
+  return prng(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(kind + 1, 0xc2b2ae35) ^ Math.imul(id, 0x27d4eb2f));
 }
 
 /** A draw from a log-normal with the given median and σ. */
@@ -150,7 +139,7 @@ export function crmWorld(options: { seed: number; endDate: IsoDate; scale: CrmSc
   const n = options.scale.products;
   const weights = new Float64Array(n);
   const order = Array.from({ length: n }, (_, i) => i);
-  const rand = mulberry(options.seed ^ 0x51ed);
+  const rand = prng(options.seed ^ 0x51ed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
@@ -536,7 +525,7 @@ export function dayExports(w: CrmWorld, day: IsoDate): Record<CrmSource, CrmRow[
   const today: CrmWorld = { ...w, startMs: dayStart, endMs: dayStart + DAY_MS - 1000 };
   const s = w.scale;
   const perDay = (n: number) => Math.max(1, Math.ceil(n / s.days));
-  const rand = mulberry(w.seed ^ 0xda7);
+  const rand = prng(w.seed ^ 0xda7);
   const at = () => dayStart + Math.floor(rand() * (DAY_MS - 1000));
   const existing = (n: number) => 1 + Math.floor(rand() * n);
   const fresh = (count: number, first: number, versions: (w: CrmWorld, i: number) => CrmRow[]) =>
