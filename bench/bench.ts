@@ -48,6 +48,7 @@ import { container } from '../functions/storage/blobStore.js';
 import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { csvRecordBatches } from '../functions/ingest/csvRecords.js';
 import { StageProfiler, summariseProfile } from './cpuProfile.js';
+import { machineBusyMs } from './machine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const API_SCRIPT = path.join(ROOT, 'functions', 'local', 'usageApiServer.ts');
@@ -158,19 +159,6 @@ async function cpuMsOf(pid: number): Promise<number | undefined> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100/s on Linux)
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time (ms) all processes of the machine have used so far (Linux /proc/stat); undefined elsewhere. */
-async function machineBusyMs(): Promise<number | undefined> {
-  try {
-    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-    const [, ...ticks] = line.trim().split(/\s+/).map(Number);
-    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait
-    const busy = ticks.slice(0, 8).reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0);
-    return (busy * 1000) / 100;
   } catch {
     return undefined;
   }
