@@ -15,7 +15,8 @@
  *   H   2024-05-10 80; a refund of 20 on 05-12; 500 declined on 05-13   LTV 60; New
  *   I   2023-07-15 1500                                     rank 2 (in the top 2 of 10), 351 days idle
  *   K   2024-06-20 10                                       New
- *   J   2024-06-30 75 declined                              no purchase: no segment
+ *   J   2024-06-30 75 declined                              no purchase: no segment; account opened 29 days before
+ *   Z   (a customer record only)                            account opened 2024-01-01, 181 days before
  *
  * Top 20 %: rank × 100 <= 10 × 20, so ranks 1 and 2 (E, I). B, D and H tie at 60 (rank 6).
  * The history (2023-06-30 … 2024-06-30) has one training snapshot (2023-12-31) and a holdout
@@ -120,12 +121,15 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
     expect(model.map((m) => m.term)).toEqual(['frequency_weight', 'purchases_for_full_frequency', 'recency_weight']);
     expect(model[0]!.method).toBe('heuristic');
     expect(model[0]!.note).toMatch(/^too little to learn from: 5 training rows, \d+ churned/);
-    const p = await byId<{ customer_id: string; churn_risk_score: number; churn_probability: string; is_high_risk: boolean; prediction_date: string }>(
-      `SELECT customer_id, churn_risk_score, ${dec('churn_probability')}, is_high_risk, prediction_date FROM gold.churn_predictions`,
+    const p = await byId<{ customer_id: string; churn_risk_score: number; churn_probability: string; is_high_risk: boolean; prediction_date: string; method: string; days_since_last_purchase: number | null; purchases_365: number }>(
+      `SELECT customer_id, churn_risk_score, ${dec('churn_probability')}, is_high_risk, prediction_date, method, days_since_last_purchase, purchases_365 FROM gold.churn_predictions`,
     );
     // 0.7 × days/365 + 0.3 × (1 - purchases/12): C 0.7 × 90/365 + 0.3 × 11/12 = 0.447603
-    expect(Object.fromEntries(Object.entries(p).map(([id, r]) => [id, r.churn_risk_score]))).toEqual({ A: 100, B: 100, C: 45, D: 25, E: 25, F: 26, G: 54, H: 37, I: 95, K: 29 });
-    expect(p.C).toMatchObject({ churn_probability: '0.447603', is_high_risk: false, prediction_date: '2024-06-30' });
+    // never bought (no_purchase): 0.3 + 0.7 × days since the account opened/365: J 29 days 0.355616, Z 181 days 0.647123
+    expect(Object.fromEntries(Object.entries(p).map(([id, r]) => [id, r.churn_risk_score]))).toEqual({ A: 100, B: 100, C: 45, D: 25, E: 25, F: 26, G: 54, H: 37, I: 95, J: 36, K: 29, Z: 65 });
+    expect(p.C).toMatchObject({ churn_probability: '0.447603', is_high_risk: false, prediction_date: '2024-06-30', method: 'heuristic' });
+    expect(p.J).toMatchObject({ churn_probability: '0.355616', method: 'no_purchase', days_since_last_purchase: null, purchases_365: 0 });
+    expect(p.Z).toMatchObject({ churn_probability: '0.647123', method: 'no_purchase' });
     expect(p.I!.is_high_risk).toBe(true);
   });
 
@@ -270,12 +274,12 @@ describe.each(ENGINES)('customer marts on $name', (engine) => {
     await build();
     const p = await byId<{ customer_id: string } & Record<string, unknown>>(
       `SELECT customer_id, has_purchased, segment, first_name, state, ${dec('lifetime_value')}, purchases, recency_days, recency_score, frequency_score, monetary_score,
-              churn_risk_score, campaign, is_win_back_eligible, is_retention_eligible, is_cross_sell_eligible, is_loyalty_eligible, spending_consistency
+              churn_risk_score, is_high_churn_risk, campaign, is_win_back_eligible, is_retention_eligible, is_cross_sell_eligible, is_loyalty_eligible, spending_consistency
        FROM gold.customer_360_profile`,
     );
     expect(Object.keys(p).sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'Z']);
-    expect(p.J).toMatchObject({ has_purchased: false, segment: null, first_name: 'John', purchases: 0, churn_risk_score: null, campaign: null });
-    expect(p.Z).toMatchObject({ has_purchased: false, state: 'CA' });
+    expect(p.J).toMatchObject({ has_purchased: false, segment: null, first_name: 'John', purchases: 0, churn_risk_score: 36, is_high_churn_risk: false, campaign: null });
+    expect(p.Z).toMatchObject({ has_purchased: false, state: 'CA', churn_risk_score: 65 });
     expect(p.E).toMatchObject({ has_purchased: true, segment: 'High Value', first_name: 'Emmy', lifetime_value: '2000.00', recency_days: 15, monetary_score: 5, campaign: 'Loyalty', is_loyalty_eligible: true });
     // I is eligible for both Win-Back and Retention; Win-Back comes first
     expect(p.I).toMatchObject({ campaign: 'Win-Back', is_win_back_eligible: true, is_retention_eligible: true, is_loyalty_eligible: false });

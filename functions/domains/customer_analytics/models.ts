@@ -294,7 +294,7 @@ export const churnModel = codeModel({
 export const churnPredictions = sqlModel({
   name: 'gold.churn_predictions',
   file: 'gold/churn_predictions.sql',
-  description: 'Churn risk of every customer who has bought, as of the as-of date: probability and a 0-100 score, scored in SQL from gold.churn_model.',
+  description: "Churn risk of every customer, as of the as-of date: probability and a 0-100 score, scored in SQL from gold.churn_model (a customer who has not bought: the 'no_purchase' rule).",
   key: ['customer_id'],
   columns: [
     req('customer_id', string(100)),
@@ -304,11 +304,16 @@ export const churnPredictions = sqlModel({
     req('churn_probability', decimal(9, 6)),
     req('churn_risk_score', int),
     req('is_high_risk', bool),
-    req('days_since_last_purchase', int),
+    col('days_since_last_purchase', int),
     req('purchases_365', int),
   ],
   refresh: 'full',
-  tests: [test.acceptedRange('churn_risk_score', { min: 0, max: 100 }), test.acceptedRange('churn_probability', { min: 0, max: 1 })],
+  tests: [
+    test.acceptedRange('churn_risk_score', { min: 0, max: 100 }),
+    test.acceptedRange('churn_probability', { min: 0, max: 1 }),
+    test.acceptedValues('method', ['logistic_regression', 'heuristic', 'no_purchase']),
+    test.expression('a score for every current customer', '(SELECT COUNT(*) FROM gold.churn_predictions) = (SELECT COUNT(*) FROM gold.dim_customer WHERE is_current = 1)'),
+  ],
 });
 
 // ---- marts ---------------------------------------------------------------------------------

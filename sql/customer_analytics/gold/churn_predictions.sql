@@ -1,10 +1,17 @@
--- gold.churn_predictions: the churn risk of every customer who has bought, as of the as-of date,
--- scored in SQL from the coefficients in gold.churn_model (the same on both engines).
+-- gold.churn_predictions: the churn risk of every customer (every current gold.dim_customer row),
+-- as of the as-of date, scored in SQL from the coefficients in gold.churn_model (the same on both
+-- engines). Customers who have bought are scored by the model's method:
 --   logistic_regression  p = 1 / (1 + e^-z), z = intercept + Σ b_i (x_i - mean_i) / sd_i over the
 --                        x_* inputs of silver.customer_features (a missing attribute is the mean);
 --                        z clamped to ±30 (EXP overflows beyond ~709 on SQL Server)
 --   heuristic            p = 0.7 × min(days since last purchase / @lost_days, 1)
 --                          + 0.3 × (1 - min(purchases in the last 365 days / 12, 1))
+-- A customer who has not bought by the as-of date is outside the model's population (it learns
+-- from buyers) and is scored by one rule, method 'no_purchase':
+--   no_purchase          p = 0.3 + 0.7 × min(days since account_open_date / @lost_days, 1)
+--                        (the heuristic with no purchase in 365 days: a new account 0.3, one a
+--                        year old without a purchase 1.0; an unknown opening date counts as a year,
+--                        an opening after the as-of date as 0 days); days_since_last_purchase NULL
 -- churn_risk_score = round(100 p), 0 … 100; high risk from @high_churn_score.
 -- Refresh: full.
 
@@ -72,15 +79,49 @@ scored AS (
     WHERE f.snapshot_role = 'score'
 ),
 
+never_bought AS (
+    SELECT
+        c.customer_id,
+        a.as_of_date,
+        {{ days_between(c.account_open_date, a.as_of_date) }} AS days_open
+    FROM gold.dim_customer c
+    CROSS JOIN silver.customer_as_of a
+    WHERE c.is_current = 1
+      AND NOT EXISTS (
+          SELECT 1 FROM silver.customer_features f
+          WHERE f.customer_id = c.customer_id AND f.snapshot_role = 'score'
+      )
+),
+
 probabilities AS (
     SELECT
-        s.*,
+        s.customer_id,
+        s.snapshot_date,
+        s.days_since_last_purchase,
+        s.purchases_365,
+        s.model_version,
+        s.method,
         CASE
             WHEN s.method = 'logistic_regression'
             THEN 1.0 / (1.0 + EXP(0 - CASE WHEN s.z > 30 THEN 30 WHEN s.z < -30 THEN -30 ELSE s.z END))
             ELSE s.heuristic_probability
         END AS probability
     FROM scored s
+    UNION ALL
+    SELECT
+        n.customer_id,
+        n.as_of_date AS snapshot_date,
+        NULL AS days_since_last_purchase,
+        0 AS purchases_365,
+        m.model_version,
+        'no_purchase' AS method,
+        0.3 + 0.7 * CASE
+            WHEN n.days_open IS NULL OR n.days_open >= @lost_days THEN 1.0
+            WHEN n.days_open <= 0 THEN 0.0
+            ELSE {{ safe_divide(n.days_open, @lost_days) }}
+        END AS probability
+    FROM never_bought n
+    CROSS JOIN model m
 )
 
 INSERT INTO gold.churn_predictions (

@@ -4,7 +4,8 @@
 -- monetary values with their quintile scores (5 = most recent, most frequent, highest value;
 -- ties broken by customer id), churn risk, the campaign and each campaign's eligibility on its
 -- own (the campaign is the first eligible one: Win-Back, Retention, Cross-Sell, Loyalty).
--- A customer who has not bought has no segment, value or score (has_purchased = 0).
+-- A customer who has not bought has no segment or value (has_purchased = 0); its churn score is
+-- gold.churn_predictions' 'no_purchase' rule.
 -- Refresh: full.
 
 DELETE FROM gold.customer_360_profile;
@@ -33,8 +34,6 @@ buyers AS (
         NTILE(5) OVER (ORDER BY s.days_since_last_purchase DESC, s.customer_id) AS recency_score,
         NTILE(5) OVER (ORDER BY l.purchases, s.customer_id) AS frequency_score,
         NTILE(5) OVER (ORDER BY l.lifetime_value, s.customer_id) AS monetary_score,
-        p.churn_risk_score,
-        p.churn_probability,
         CASE WHEN (s.segment = 'Lost' OR s.days_since_last_purchase > @active_days) AND s.is_top_ltv = 1 THEN 1 ELSE 0 END AS is_win_back_eligible,
         CASE WHEN s.segment = 'At Risk' OR (p.churn_risk_score >= @high_churn_score AND l.lifetime_value >= @retention_min_ltv) THEN 1 ELSE 0 END AS is_retention_eligible,
         CASE WHEN s.segment = 'Regular' AND s.spend_last_90_days > 0 AND s.spend_last_90_days >= s.spend_prior_90_days THEN 1 ELSE 0 END AS is_cross_sell_eligible,
@@ -94,9 +93,9 @@ SELECT
     b.spend_last_90_days,
     b.spend_prior_90_days,
     b.spend_trend,
-    b.churn_risk_score,
-    b.churn_probability,
-    CASE WHEN b.churn_risk_score >= @high_churn_score THEN 1 ELSE 0 END AS is_high_churn_risk,
+    p.churn_risk_score,
+    p.churn_probability,
+    CASE WHEN p.churn_risk_score >= @high_churn_score THEN 1 ELSE 0 END AS is_high_churn_risk,
     t.campaign,
     t.priority AS campaign_priority,
     t.estimated_value AS campaign_value,
@@ -107,6 +106,7 @@ SELECT
 FROM gold.dim_customer c
 CROSS JOIN as_of a
 LEFT JOIN buyers b ON b.customer_id = c.customer_id
+LEFT JOIN gold.churn_predictions p ON p.customer_id = c.customer_id
 LEFT JOIN gold.metric_avg_transaction_value v ON v.customer_id = c.customer_id
 LEFT JOIN gold.campaign_targets t ON t.customer_id = c.customer_id
 WHERE c.is_current = 1;
