@@ -367,6 +367,27 @@ describe('duckdb bootstrap on an existing file', () => {
       await second.close();
     }
   });
+  it('drops the NOT NULL of a column an earlier version declared required (nullableLater)', async () => {
+    const file = path.join(dir, 'warehouse.duckdb');
+    // the warehouse as the version before it created it: every nullableLater column still NOT NULL
+    const earlier = {
+      ...WAREHOUSE_SCHEMA,
+      tables: WAREHOUSE_SCHEMA.tables.map((t) => ({ ...t, columns: t.columns.map(({ nullableLater, ...c }) => (nullableLater ? { ...c, nullable: false } : c)) })),
+    };
+    const relaxedColumns = (t: { columns: { nullableLater?: true }[] }) => t.columns.filter((c) => c.nullableLater).length;
+    expect(WAREHOUSE_SCHEMA.tables.some((t) => relaxedColumns(t) > 0)).toBe(true);
+    const nullability = async (wh: DuckDbWarehouse) =>
+      wh.query(`SELECT is_nullable FROM information_schema.columns WHERE table_schema = 'gold' AND table_name = 'churn_predictions' AND column_name = 'days_since_last_purchase'`);
+    const first = await DuckDbWarehouse.open(file, { schema: earlier });
+    expect(await nullability(first)).toEqual([{ is_nullable: 'NO' }]);
+    await first.close();
+    const second = await DuckDbWarehouse.open(file, { schema: WAREHOUSE_SCHEMA });
+    try {
+      expect(await nullability(second)).toEqual([{ is_nullable: 'YES' }]);
+    } finally {
+      await second.close();
+    }
+  });
 });
 
 describe('openWarehouse', () => {

@@ -25,6 +25,11 @@ export interface ColumnDef {
    */
   addedLater?: true;
   /**
+   * Set on a column that was NOT NULL in an earlier version and is nullable now: the bootstrap
+   * drops the NOT NULL where a warehouse still has it (never on a key column).
+   */
+  nullableLater?: true;
+  /**
    * The column holds `sha256Hex` of another column of the row (`core/hash.ts`), computed by the
    * code that writes the row: a long text's fixed-length stand-in in a key.
    */
@@ -85,6 +90,8 @@ export const col = (name: string, type: LogicalType, nullable = true): ColumnDef
 export const req = (name: string, type: LogicalType): ColumnDef => col(name, type, false);
 /** A column added after warehouses with its table exist (nullable; the bootstrap adds it). */
 export const added = (name: string, type: LogicalType): ColumnDef => ({ name, type, nullable: true, addedLater: true });
+/** A column that an earlier version declared NOT NULL, nullable now (the bootstrap relaxes it). */
+export const relaxed = (name: string, type: LogicalType): ColumnDef => ({ name, type, nullable: true, nullableLater: true });
 /** `<column>_hash`: the SHA-256 of a long text column, which then need not be in a key itself. */
 const hashOf = (column: string): ColumnDef => ({ name: `${column}_hash`, type: sha256, nullable: false, hashOf: column });
 

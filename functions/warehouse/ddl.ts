@@ -221,6 +221,25 @@ export function addLaterColumnsSql(engine: EngineName, t: TableDef): string[] {
     });
 }
 
+/**
+ * Drops the NOT NULL of the `nullableLater` columns where an earlier version's table still has it
+ * (a no-op where it is gone): relaxing a column needs no migration step of its own either.
+ */
+export function relaxLaterColumnsSql(engine: EngineName, t: TableDef): string[] {
+  return t.columns
+    .filter((c) => c.nullableLater)
+    .map((c) => {
+      if (!c.nullable || t.key?.includes(c.name)) throw new Error(`${t.schema}.${t.name}.${c.name}: a relaxed column must be nullable and outside the key`);
+      const target = `${t.schema}.${t.name}`;
+      if (engine === 'duckdb') return `ALTER TABLE ${target} ALTER COLUMN ${c.name} DROP NOT NULL`;
+      return (
+        `IF EXISTS (SELECT 1 FROM sys.columns WHERE object_id = OBJECT_ID(N'${target}') AND name = N'${c.name}' AND is_nullable = 0)
+` +
+        `ALTER TABLE ${target} ALTER COLUMN ${c.name} ${columnType(engine, c.type)} NULL`
+      );
+    });
+}
+
 export function createSchemaSql(engine: EngineName, schema: string): string {
   if (engine === 'duckdb') return `CREATE SCHEMA IF NOT EXISTS ${schema}`;
   return `IF SCHEMA_ID(N'${schema}') IS NULL EXEC(N'CREATE SCHEMA ${schema}')`;
@@ -250,6 +269,7 @@ export function bootstrapBatches(engine: EngineName, schema: WarehouseSchema): s
     ...SCHEMAS.map((s) => createSchemaSql(engine, s)),
     ...tables.map((t) => createTableSql(engine, t)),
     ...tables.flatMap((t) => addLaterColumnsSql(engine, t)),
+    ...tables.flatMap((t) => relaxLaterColumnsSql(engine, t)),
     ...tables.flatMap((t) => createClusteredIndexSql(engine, t)),
     ...tables.flatMap((t) => createSecondaryIndexSql(engine, t)),
     ...schema.views(engine).map((v) => createViewSql(engine, v)),

@@ -7,7 +7,7 @@ import { addDays, type DateRange } from '../../core/dates.js';
 import { test } from '../../quality/dataTests.js';
 import { codeModel, OPEN_END, sqlModel, tableOf, unionOfChanges, type Changes } from '../../transform/models.js';
 import type { Settings } from '../../core/settings.js';
-import { bigint, bool, col, date, decimal, int, MAX_LANDING_PATH_CHARS, req, string, timestamp } from '../../warehouse/catalog.js';
+import { bigint, bool, col, date, decimal, int, MAX_LANDING_PATH_CHARS, relaxed, req, string, timestamp } from '../../warehouse/catalog.js';
 import { buildChurnModel, CHURN_MODEL_COLUMNS } from './churn/model.js';
 import { buildDateDimension } from './dimDate.js';
 
@@ -304,7 +304,7 @@ export const churnPredictions = sqlModel({
     req('churn_probability', decimal(9, 6)),
     req('churn_risk_score', int),
     req('is_high_risk', bool),
-    col('days_since_last_purchase', int),
+    relaxed('days_since_last_purchase', int), // NULL for a customer who has not bought
     req('purchases_365', int),
   ],
   refresh: 'full',
