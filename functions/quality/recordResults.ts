@@ -6,6 +6,7 @@ import type { PipelineContext } from '../core/context.js';
 import { sha256Hex } from '../core/hash.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import type { Run } from '../ops/runs.js';
+import type { SqlParams } from '../warehouse/warehouse.js';
 import type { DataTestResult } from './dataTests.js';
 
 export interface TestSummary {
@@ -27,32 +28,40 @@ export function summarise(results: readonly DataTestResult[]): TestSummary {
   };
 }
 
+const RESULTS_PER_INSERT = 100;
+
 /** Records one stage's test results as a step of `run` named `stepName`. */
 export async function recordTestResults(ctx: PipelineContext, run: Run, stepName: string, results: readonly DataTestResult[], started: Date, finished: Date): Promise<TestSummary> {
   const summary = summarise(results);
+  // One statement per RESULTS_PER_INSERT results (15 parameters a row and the run id; SQL Server takes 2,100 a statement)
   await ctx.warehouse.transaction(async (tx) => {
-    for (const r of results) {
+    for (let i = 0; i < results.length; i += RESULTS_PER_INSERT) {
+      const chunk = results.slice(i, i + RESULTS_PER_INSERT);
+      const params: Record<string, unknown> = { run_id: run.runId };
+      const rows = chunk.map((r, j) => {
+        Object.assign(params, {
+          [`test_id_${j}`]: r.testId,
+          [`test_id_hash_${j}`]: sha256Hex(r.testId),
+          [`table_name_${j}`]: r.table,
+          [`stage_${j}`]: r.stage,
+          [`test_type_${j}`]: r.type,
+          [`severity_${j}`]: r.severity,
+          [`status_${j}`]: r.status,
+          [`failing_rows_${j}`]: r.failingRows,
+          [`observed_value_${j}`]: r.observedValue === null ? null : Math.round(r.observedValue * 1000) / 1000,
+          [`sample_keys_${j}`]: r.sampleKeys.length ? JSON.stringify(r.sampleKeys) : null,
+          [`message_${j}`]: r.message,
+          [`date_from_${j}`]: r.range?.from ?? null,
+          [`date_to_${j}`]: r.range?.to ?? null,
+          [`checked_at_${j}`]: r.checkedAt,
+          [`duration_ms_${j}`]: r.durationMs,
+        });
+        return `(@run_id, @test_id_${j}, @test_id_hash_${j}, @table_name_${j}, @stage_${j}, @test_type_${j}, @severity_${j}, @status_${j}, @failing_rows_${j}, @observed_value_${j}, @sample_keys_${j}, @message_${j}, CAST(@date_from_${j} AS DATE), CAST(@date_to_${j} AS DATE), @checked_at_${j}, @duration_ms_${j})`;
+      });
       await tx.exec(
         `INSERT INTO ops.data_test_results (run_id, test_id, test_id_hash, table_name, stage, test_type, severity, status, failing_rows, observed_value, sample_keys, message, date_from, date_to, checked_at, duration_ms)
-         VALUES (@run_id, @test_id, @test_id_hash, @table_name, @stage, @test_type, @severity, @status, @failing_rows, @observed_value, @sample_keys, @message, CAST(@date_from AS DATE), CAST(@date_to AS DATE), @checked_at, @duration_ms)`,
-        {
-          run_id: run.runId,
-          test_id: r.testId,
-          test_id_hash: sha256Hex(r.testId),
-          table_name: r.table,
-          stage: r.stage,
-          test_type: r.type,
-          severity: r.severity,
-          status: r.status,
-          failing_rows: r.failingRows,
-          observed_value: r.observedValue === null ? null : Math.round(r.observedValue * 1000) / 1000,
-          sample_keys: r.sampleKeys.length ? JSON.stringify(r.sampleKeys) : null,
-          message: r.message,
-          date_from: r.range?.from ?? null,
-          date_to: r.range?.to ?? null,
-          checked_at: r.checkedAt,
-          duration_ms: r.durationMs,
-        },
+         VALUES ${rows.join(',\n              ')}`,
+        params as SqlParams,
       );
     }
   });

@@ -73,19 +73,22 @@ export async function listNewBronzeFiles(ctx: PipelineContext, graph: ModelGraph
     (await ctx.warehouse.query<{ bronze_file: string; etag: string }>(`SELECT bronze_file, etag FROM ops.loaded_files`)).map((r) => [r.bronze_file, r.etag]),
   );
   const bronze = container(ctx.storage, 'bronze');
+  const sources = new Map(graph.bronzeSources.map((s) => [s.name, s]));
   const files: BronzeFile[] = [];
-  for (const source of graph.bronzeSources) {
-    for await (const blob of bronze.listBlobsFlat({ prefix: `${source.name}/`, includeMetadata: true })) {
-      if (!blob.name.endsWith('.jsonl')) continue;
-      const etag = blob.properties.etag ?? '';
-      if (loaded.get(`bronze/${blob.name}`) === etag) continue;
-      const lineage = readBronzeLineage(blob.metadata);
-      if (!lineage) {
-        ctx.log.warn('bronze blob without lineage metadata skipped (not written by an ingester?)', { blob: `bronze/${blob.name}` });
-        continue;
-      }
-      files.push({ source, path: blob.name, etag, ...lineage, reload: loaded.has(`bronze/${blob.name}`) });
+  // One listing of the container (paged by the service), not one per source: a transform that
+  // finds nothing new costs one round trip, whatever the number of sources.
+  for await (const blob of bronze.listBlobsFlat({ includeMetadata: true })) {
+    const slash = blob.name.indexOf('/');
+    const source = slash > 0 ? sources.get(blob.name.slice(0, slash)) : undefined;
+    if (!source || !blob.name.endsWith('.jsonl')) continue;
+    const etag = blob.properties.etag ?? '';
+    if (loaded.get(`bronze/${blob.name}`) === etag) continue;
+    const lineage = readBronzeLineage(blob.metadata);
+    if (!lineage) {
+      ctx.log.warn('bronze blob without lineage metadata skipped (not written by an ingester?)', { blob: `bronze/${blob.name}` });
+      continue;
     }
+    files.push({ source, path: blob.name, etag, ...lineage, reload: loaded.has(`bronze/${blob.name}`) });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
