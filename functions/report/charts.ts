@@ -9,14 +9,18 @@
  * prefix of their own. Finally every element and link is checked against an allow-list, so the
  * chart can neither run anything nor fetch anything.
  */
-import { BarChart as EBarChart, HeatmapChart as EHeatmapChart, LineChart as ELineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, MarkAreaComponent, VisualMapComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
+import { createRequire } from 'node:module';
+import type * as EChartsCore from 'echarts/core';
 import { escapeHtml, Html } from './html.js';
 import type { BarChart, Chart, Format, HeatmapChart, LineChart, PaletteColor, ValueAxis } from './page.js';
 
-echarts.use([ELineChart, EBarChart, EHeatmapChart, GridComponent, LegendComponent, MarkAreaComponent, VisualMapComponent, SVGRenderer]);
+/**
+ * ECharts' one-file build, not its modules: importing `echarts/core` with the charts, components
+ * and renderer used here reads some 500 files (0.41 s on plain Node, 0.84 s under tsx, on every
+ * cold start of a report), the bundle one (0.07 s and 0.09 s). Same library, same SVG (compared
+ * byte for byte on a bar, line, mark area and heatmap chart).
+ */
+const echarts = createRequire(import.meta.url)('echarts/dist/echarts.min.js') as typeof EChartsCore;
 
 /** Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), and a neutral grey. */
 export const PALETTE: Record<PaletteColor, string> = {
