@@ -40,6 +40,58 @@ describe.each(ENGINES)('CRM staging on $name', (engine) => {
     ]);
   });
 
+  it('keeps the latest activity and order line version on a whole build (only repeated ids ranked) and on a daily one', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-03-01T06:00:00Z' });
+    await uploadCrm(ctx, storage, 'crm_activities', 'a1.csv', [
+      { activity_id: 'X1', subject: 'once', updated_at: '2024-01-02T09:00:00Z' }, // one version: passes as it is
+      { activity_id: 'X2', subject: 'first', updated_at: '2024-01-03T09:00:00Z' },
+      { activity_id: 'X2', subject: 'latest', updated_at: '2024-01-04T09:00:00Z' }, // X2's latest
+      { activity_id: 'X3', subject: 'tie, earlier line', updated_at: '2024-01-05T09:00:00Z' },
+      { activity_id: 'X3', subject: 'tie, later line', updated_at: '2024-01-05T09:00:00Z' }, // same time: the later line
+    ]);
+    await uploadCrm(ctx, storage, 'crm_order_lines', 'o1.csv', [
+      { order_id: 'O1', line_number: '1', quantity: '1', updated_at: '2024-01-02T09:00:00Z' }, // O1: no line repeated
+      { order_id: 'O1', line_number: '2', quantity: '2', updated_at: '2024-01-02T09:00:00Z' },
+      { order_id: 'O2', line_number: '1', quantity: '3', updated_at: '2024-01-03T09:00:00Z' }, // O2 line 1 twice
+      { order_id: 'O2', line_number: '1', quantity: '4', updated_at: '2024-01-04T09:00:00Z' }, // its latest
+      { order_id: 'O2', line_number: '2', quantity: '5', updated_at: '2024-01-03T09:00:00Z' }, // ranked with its order, alone in its line
+    ]);
+    await runTransform(ctx);
+    const activities = () => rowsOf(wh, 'silver.stg_crm_activities', ['activity_id', 'subject', 'updated_date'], 'activity_id');
+    const lines = () => rowsOf(wh, 'silver.stg_crm_order_lines', ['order_id', 'line_number', 'quantity'], 'order_id, line_number');
+    expect(await activities()).toEqual([
+      { activity_id: 'X1', subject: 'once', updated_date: '2024-01-02' },
+      { activity_id: 'X2', subject: 'latest', updated_date: '2024-01-04' },
+      { activity_id: 'X3', subject: 'tie, later line', updated_date: '2024-01-05' },
+    ]);
+    expect(await lines()).toEqual([
+      { order_id: 'O1', line_number: 1, quantity: 1 },
+      { order_id: 'O1', line_number: 2, quantity: 2 },
+      { order_id: 'O2', line_number: 1, quantity: 4 },
+      { order_id: 'O2', line_number: 2, quantity: 5 },
+    ]);
+
+    // a daily export: a late, older version of X2 loses; X1 changes; O1 line 2 changes
+    ctx.setNow('2024-03-01T07:00:00Z');
+    await uploadCrm(ctx, storage, 'crm_activities', 'a2.csv', [
+      { activity_id: 'X2', subject: 'older, late', updated_at: '2024-01-03T08:00:00Z' },
+      { activity_id: 'X1', subject: 'changed', updated_at: '2024-02-01T09:00:00Z' },
+    ]);
+    await uploadCrm(ctx, storage, 'crm_order_lines', 'o2.csv', [{ order_id: 'O1', line_number: '2', quantity: '7', updated_at: '2024-02-01T09:00:00Z' }]);
+    await runTransform(ctx);
+    expect(await activities()).toEqual([
+      { activity_id: 'X1', subject: 'changed', updated_date: '2024-02-01' },
+      { activity_id: 'X2', subject: 'latest', updated_date: '2024-01-04' },
+      { activity_id: 'X3', subject: 'tie, later line', updated_date: '2024-01-05' },
+    ]);
+    expect(await lines()).toEqual([
+      { order_id: 'O1', line_number: 1, quantity: 1 },
+      { order_id: 'O1', line_number: 2, quantity: 7 },
+      { order_id: 'O2', line_number: 1, quantity: 4 },
+      { order_id: 'O2', line_number: 2, quantity: 5 },
+    ]);
+  });
+
   it('types every entity and derives what a staging layer adds', async () => {
     const ctx = testContext({ storage, warehouse: wh, now: '2024-03-01T06:00:00Z' });
     await uploadCrm(ctx, storage, 'crm_accounts', 'a.csv', [{ account_id: 'A1', employee_count: '250', annual_revenue: '12000000.50' }]);

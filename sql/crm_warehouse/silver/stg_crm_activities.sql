@@ -19,6 +19,14 @@ changed AS (
       AND _bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_activities' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))
 ),
 
+-- The versions to rank, in one of two ways; a test on bronze versions outside @date_from …
+-- @date_to lets only one of them read anything:
+--   * some lie outside (a daily run): every version of every activity the dates carry (its
+--     winner may lie outside them), ranked per activity;
+--   * none (a first or whole build, millions of versions): an activity with one version passes
+--     as it is, and only a repeated activity's versions are ranked. A window over every version
+--     sorts them all (2.58 M versions, 2.0 M activities: 6.1 s against 3.9 s for this).
+-- Each CTE is referenced once, so no engine evaluates one twice.
 versions AS (
     SELECT
         b.activity_id, b.activity_type, b.account_id, b.contact_id, b.deal_id, b.owner, b.subject,
@@ -29,6 +37,38 @@ versions AS (
         ) AS version_rank
     FROM bronze.crm_activities b
     WHERE b.activity_id IN (SELECT activity_id FROM changed)
+      AND EXISTS (SELECT 1 FROM bronze.crm_activities o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+    UNION ALL
+    SELECT
+        b.activity_id, b.activity_type, b.account_id, b.contact_id, b.deal_id, b.owner, b.subject,
+        b.activity_at, b.due_at, b.completed_at, b.updated_at, b._source_file, b._row_number,
+        1 AS version_rank
+    FROM bronze.crm_activities b
+    WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_activities o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+      AND b.activity_id NOT IN (
+          -- (activity_id is NOT NULL in bronze, so NOT IN cannot meet a NULL)
+          SELECT r.activity_id FROM bronze.crm_activities r
+          WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_activities o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+          GROUP BY r.activity_id
+          HAVING COUNT(*) > 1
+      )
+    UNION ALL
+    SELECT
+        b.activity_id, b.activity_type, b.account_id, b.contact_id, b.deal_id, b.owner, b.subject,
+        b.activity_at, b.due_at, b.completed_at, b.updated_at, b._source_file, b._row_number,
+        ROW_NUMBER() OVER (
+            PARTITION BY b.activity_id
+            ORDER BY b.updated_at DESC, b._ingested_at DESC, b._source_file DESC, b._row_number DESC
+        ) AS version_rank
+    FROM bronze.crm_activities b
+    WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_activities o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+      AND b.activity_id IN (
+          SELECT r.activity_id FROM bronze.crm_activities r
+          -- (asked here too: DuckDB builds the set of ids before it finds nothing to probe)
+          WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_activities o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+          GROUP BY r.activity_id
+          HAVING COUNT(*) > 1
+      )
 )
 
 INSERT INTO silver.stg_crm_activities (

@@ -21,6 +21,14 @@ changed AS (
       AND _bronze_file IN (SELECT f.bronze_file FROM ops.loaded_files f WHERE f.source = 'crm_order_lines' AND f.min_date <= CAST(@date_to AS DATE) AND f.max_date >= CAST(@date_from AS DATE))
 ),
 
+-- The versions to rank, in one of two ways; a test on bronze versions outside @date_from …
+-- @date_to lets only one of them read anything:
+--   * some lie outside (a daily run): every version of every order the dates carry (its
+--     winner may lie outside them), ranked per line;
+--   * none (a first or whole build, a million versions): the lines of an order none of whose
+--     lines has two versions pass as they are; only the other orders' versions are ranked
+--     (a window over every version sorts them all; see stg_crm_activities).
+-- Each CTE is referenced once, so no engine evaluates one twice.
 versions AS (
     SELECT
         b.order_id, b.line_number, b.account_id, b.contact_id, b.product_id, b.quantity, b.unit_price,
@@ -32,6 +40,41 @@ versions AS (
         ) AS version_rank
     FROM bronze.crm_order_lines b
     WHERE b.order_id IN (SELECT order_id FROM changed)
+      AND EXISTS (SELECT 1 FROM bronze.crm_order_lines o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+    UNION ALL
+    SELECT
+        b.order_id, b.line_number, b.account_id, b.contact_id, b.product_id, b.quantity, b.unit_price,
+        b.discount, b.order_status, b.ordered_at, b.shipped_at, b.delivered_at, b.updated_at,
+        b._source_file, b._row_number,
+        1 AS version_rank
+    FROM bronze.crm_order_lines b
+    WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_order_lines o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+      AND b.order_id NOT IN (
+          -- (order_id is NOT NULL in bronze, so NOT IN cannot meet a NULL)
+          SELECT r.order_id FROM bronze.crm_order_lines r
+          -- (asked here too: DuckDB builds the set of ids before it finds nothing to probe)
+          WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_order_lines o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+          GROUP BY r.order_id, r.line_number
+          HAVING COUNT(*) > 1
+      )
+    UNION ALL
+    SELECT
+        b.order_id, b.line_number, b.account_id, b.contact_id, b.product_id, b.quantity, b.unit_price,
+        b.discount, b.order_status, b.ordered_at, b.shipped_at, b.delivered_at, b.updated_at,
+        b._source_file, b._row_number,
+        ROW_NUMBER() OVER (
+            PARTITION BY b.order_id, b.line_number
+            ORDER BY b.updated_at DESC, b._ingested_at DESC, b._source_file DESC, b._row_number DESC
+        ) AS version_rank
+    FROM bronze.crm_order_lines b
+    WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_order_lines o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+      AND b.order_id IN (
+          SELECT r.order_id FROM bronze.crm_order_lines r
+          -- (asked here too: DuckDB builds the set of ids before it finds nothing to probe)
+          WHERE NOT EXISTS (SELECT 1 FROM bronze.crm_order_lines o WHERE o.updated_at < @date_from OR o.updated_at >= CONCAT(@date_to, '~'))
+          GROUP BY r.order_id, r.line_number
+          HAVING COUNT(*) > 1
+      )
 ),
 
 typed AS (
