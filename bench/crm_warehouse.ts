@@ -32,6 +32,7 @@ import { LocalHost } from '../functions/local/localHost.js';
 import { container, uploadStreamAtomically } from '../functions/storage/blobStore.js';
 import { StageProfiler, summariseProfile } from './cpuProfile.js';
 import { machineBusyMs } from './machine.js';
+import { publishedAtMs } from './runTimes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -161,11 +162,12 @@ export async function runDomainBench(argv: string[]): Promise<void> {
   console.log(`  state ${dir}${args.keep ? ' (kept)' : ''}; node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
   const host = await LocalHost.start({ dir, log, env: { DUCKDB_PATH: path.join(dir, 'warehouse.duckdb') } });
-  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; othersMs: number | undefined }> => {
+  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; othersMs: number | undefined; startedAt: number }> => {
     console.log(`▶ ${label} …`);
     await profiler?.start();
     const busy0 = await machineBusyMs();
     const cpu0 = process.cpuUsage();
+    const startedAt = Date.now();
     const t0 = performance.now();
     const value = await fn();
     const ms = performance.now() - t0;
@@ -182,7 +184,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       console.log(`  profile ${path.relative(process.cwd(), file)}: ${summary.byModule.map(([m, x]) => `${m} ${pct(x)}`).join(', ')}`);
       for (const [f, x] of summary.byFunction) console.log(`    ${pct(x).padStart(4)} ${secs(x).padStart(6)} s  ${f}`);
     }
-    return { value, ms, cpuMs, othersMs };
+    return { value, ms, cpuMs, othersMs, startedAt };
   };
 
   try {
@@ -228,6 +230,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       const transformed = await host.drainQueue('transformRequests', { retryDelaySeconds: 1 });
       if (ingested.failures + transformed.failures > 0) throw new Error(`the day's run failed: ${(await failedRuns(host, daySince)).join(' | ')}`);
     });
+    const dayPublishedMs = ((await publishedAtMs(host, daySince)) ?? Date.now()) - dayRun.startedAt;
     const daySplit = splitSteps(await stepsSince(host, 'transform', daySince));
     const dayIngestMs = (await stepsSince(host, 'upload_ingest', daySince)).reduce((n, s) => n + s.duration_ms, 0);
 
@@ -249,7 +252,8 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       ['1. upload ingest (CSV → bronze + quarantine)', int(totalRows), secs(ingest.ms), rate(totalRows, ingest.ms), `≥ 200 k rows/s: ${(totalRows * 1000) / ingest.ms >= TARGETS.ingestRowsPerSecond ? 'met' : 'MISSED'}`],
       ['2a. bronze → warehouse load', int(full.loadRows), secs(full.loadMs), rate(full.loadRows, full.loadMs), ''],
       [`2b. full build of the ${CRM_MODELS.length} CRM models (tests ${secs(full.testsMs)} s)`, '', secs(full.modelMs), '', `< 20 s: ${full.modelMs < TARGETS.fullBuildSeconds * 1000 ? 'met' : 'MISSED'}`],
-      ['3. one day\'s exports, end to end', int(dayRows), secs(dayRun.ms), '', `< 2 s: ${dayRun.ms < TARGETS.daySeconds * 1000 ? 'met' : 'MISSED'}`],
+      ['3. one day\'s exports, end to end (models published)', int(dayRows), secs(dayPublishedMs), '', `< 2 s: ${dayPublishedMs < TARGETS.daySeconds * 1000 ? 'met' : 'MISSED'}`],
+      ['   … and the HTML report written after it', '', secs(dayRun.ms), '', ''],
       ['4. peak memory (this process, DuckDB included)', '', '', mb(peak), `< 1 GB: ${peak < TARGETS.peakRssBytes ? 'met' : 'MISSED'}`],
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
