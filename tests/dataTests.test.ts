@@ -236,15 +236,33 @@ describe.each(ENGINES)('data tests on $name', (engine) => {
     expect(ctx.telemetry.events.filter((e) => e.name === 'pipeline.source_stale' && OURS.has(String(e.properties.source))).map((e) => e.properties.source)).toEqual(['crm_company_daily', 'product_usage']);
   });
 
-  it('freshness is an error for a source that has never arrived', async () => {
-    const ctx = testContext({ storage, warehouse: wh });
+  it('freshness checks the sources expected to deliver: a never-arrived source of a domain in use is an error; unused domains and optional feeds are left out', async () => {
+    const ctx = testContext({ storage, warehouse: wh, now: '2024-03-01T06:00:00Z' });
+    // nothing has arrived: no domain is in use, no source is expected yet
+    expect(await sourceFreshness(ctx)).toEqual([]);
+
+    // one CRM warehouse export: its domain is in use, so its six other sources are late from the start
+    await putBlob(storage.storage, 'landing', 'crm_accounts/a.csv', 'account_id,account_name,industry,country,employee_count,annual_revenue,account_type,owner,created_at,updated_at\nA1,Acme,Retail,DE,10,1000.00,customer,Ana,2024-01-01T00:00:00Z,2024-02-29T00:00:00Z\n');
+    await runUploadIngest(ctx, 'crm_accounts/a.csv');
+    // a sales export only: the customer domain's feeds are each a shop's choice ('own'), so the customers and transactions sources are not expected
+    await putBlob(storage.storage, 'landing', 'sales/s.csv', ',Date,Customer ID,Order ID,Sales\n0,2024-02-29,C1,O1,10.00\n');
+    await runUploadIngest(ctx, 'sales/s.csv');
+    await runTransform(ctx); // freshness reads the bronze tables
     const all = await sourceFreshness(ctx);
-    expect(all.every((f) => f.status === 'error' && f.latestIngestedAt === null)).toBe(true);
-    const fresh = all.filter((f) => OURS.has(f.source));
-    expect(fresh.map((f) => [f.source, f.status, f.latestIngestedAt])).toEqual([
-      ['crm_company_daily', 'error', null],
-      ['product_usage', 'error', null],
-    ]);
-    expect(fresh[0]!.message).toMatch(/no rows yet/);
+    expect(all.map((f) => [f.source, f.status, f.latestIngestedAt === null]).sort()).toEqual(
+      [
+        ['crm_accounts', 'pass', false],
+        ['crm_activities', 'error', true],
+        ['crm_contacts', 'error', true],
+        ['crm_deals', 'error', true],
+        ['crm_order_lines', 'error', true],
+        ['crm_products', 'error', true],
+        ['crm_tickets', 'error', true],
+        ['sales', 'pass', false],
+      ].sort(),
+    );
+    expect(all.find((f) => f.source === 'crm_deals')!.message).toMatch(/no rows yet/);
+    // the company activity domain is fed by nobody here: not listed, no event, no alert
+    expect(all.some((f) => OURS.has(f.source))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 import type { PipelineContext } from '../core/context.js';
 import { EVENTS, METRICS } from '../core/telemetry.js';
 import { Run } from '../ops/runs.js';
-import { BRONZE_SOURCES } from '../domains/registry.js';
+import { DOMAINS } from '../domains/registry.js';
 import { runDataTests, test, type DataTestResult, type TestStatus } from './dataTests.js';
 import { recordTestResults } from './recordResults.js';
 import type { SqlSession } from '../warehouse/warehouse.js';
@@ -28,7 +28,11 @@ export interface SourceFreshness {
 /** What measuring needs: a session to read the bronze tables, and the time to measure at. */
 type Measuring = { warehouse: SqlSession; now: () => Date };
 
-/** Freshness of every source at `ctx.now()`; read-only (the report measures at its latest run). */
+/**
+ * Freshness at `ctx.now()` of every source that is expected to deliver (see
+ * `SourceChecks.freshness`: the sources of a domain nobody feeds are left out); read-only (the
+ * report measures at its latest run).
+ */
 export async function sourceFreshness(ctx: Measuring): Promise<SourceFreshness[]> {
   return (await measure(ctx)).map((m) => m.freshness);
 }
@@ -70,24 +74,34 @@ export async function runFreshnessCheck(ctx: PipelineContext, triggerName = 'fre
 async function measure(ctx: Measuring): Promise<{ freshness: SourceFreshness; result: DataTestResult }[]> {
   const now = ctx.now();
   const out: { freshness: SourceFreshness; result: DataTestResult }[] = [];
-  for (const source of BRONZE_SOURCES) {
-    const limits = source.checks.freshness;
-    const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
-    const [latest] = await ctx.warehouse.query<{ d: string | null }>(
-      `SELECT ${latestDateOf(source.table, source.dateColumn)} AS d FROM ${source.table.schema}.${source.table.name}`,
-    );
-    out.push({
-      result: result!,
-      freshness: {
-        source: source.name,
-        status: result!.status,
-        latestIngestedAt: result!.latest?.toISOString() ?? null,
-        lagHours: result!.observedValue === null ? null : Math.round(result!.observedValue * 10) / 10,
-        ...limits,
-        latestBusinessDate: latest?.d ?? null,
-        message: result!.message,
-      },
-    });
+  for (const domain of DOMAINS) {
+    const measured: { freshness: SourceFreshness; result: DataTestResult; expectedFrom: 'domain' | 'own' }[] = [];
+    for (const source of domain.bronzeSources) {
+      const { expectedFrom = 'domain', ...limits } = source.checks.freshness;
+      const [result] = await runDataTests(ctx.warehouse, [test.freshness(limits)], { table: source.table, now });
+      const [latest] = await ctx.warehouse.query<{ d: string | null }>(
+        `SELECT ${latestDateOf(source.table, source.dateColumn)} AS d FROM ${source.table.schema}.${source.table.name}`,
+      );
+      measured.push({
+        expectedFrom,
+        result: result!,
+        freshness: {
+          source: source.name,
+          status: result!.status,
+          latestIngestedAt: result!.latest?.toISOString() ?? null,
+          lagHours: result!.observedValue === null ? null : Math.round(result!.observedValue * 10) / 10,
+          ...limits,
+          latestBusinessDate: latest?.d ?? null,
+          message: result!.message,
+        },
+      });
+    }
+    // A source that never delivered is not late until it is expected (SourceChecks.freshness).
+    const domainInUse = measured.some((m) => m.freshness.latestIngestedAt !== null);
+    for (const { expectedFrom, ...m } of measured) {
+      if (m.freshness.latestIngestedAt === null && (!domainInUse || expectedFrom === 'own')) continue;
+      out.push(m);
+    }
   }
   return out;
 }

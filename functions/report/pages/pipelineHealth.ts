@@ -7,7 +7,7 @@
  */
 import { addDays, dateRange, toIsoDate } from '../../core/dates.js';
 import { USAGE_SOURCE } from '../../domains/company_activity/sources/productUsage/contract.js';
-import { UPLOAD_SOURCES } from '../../domains/registry.js';
+import { BRONZE_SOURCES, UPLOAD_SOURCES } from '../../domains/registry.js';
 import { sourceFreshness } from '../../quality/freshness.js';
 import { fmt, topRows, type Block, type ReportPage } from '../page.js';
 
@@ -95,6 +95,8 @@ export const pipelineHealthPage: ReportPage = {
 
     // ---- freshness, measured at the latest run ----
     const freshness = await sourceFreshness({ warehouse: wh, now: () => asOf });
+    // sources not expected yet (no delivery, and their domain unused or the feed optional)
+    const notExpected = BRONZE_SOURCES.map((s) => s.name).filter((name) => !freshness.some((f) => f.source === name));
 
     // ---- quarantine per source ----
     const uploads = await wh.query<{ source: string; files: number; rejected_files: number; rows_total: number; rows_accepted: number; rows_quarantined: number }>(
@@ -135,7 +137,7 @@ export const pipelineHealthPage: ReportPage = {
           { id: 'pipeline.runs', label: `Runs, last ${RUN_DAYS} days`, value: runs30, format: fmt.int, note: `${sinceDay} to ${lastDay}` },
           { id: 'pipeline.failed_runs', label: `Failed runs, last ${RUN_DAYS} days`, value: failed30, format: fmt.int },
           { id: 'pipeline.tests_error', label: 'Data tests failing', value: testsWith('error'), format: fmt.int, note: `latest result of each test; ${testsWith('warn')} warning` },
-          { id: 'pipeline.sources_late', label: 'Sources late', value: freshness.filter((f) => f.status !== 'pass').length, format: fmt.int, note: `of ${freshness.length}, at the latest run` },
+          { id: 'pipeline.sources_late', label: 'Sources late', value: freshness.filter((f) => f.status !== 'pass').length, format: fmt.int, note: `of ${freshness.length} expected, at the latest run${notExpected.length ? `; ${notExpected.length} not in use yet` : ''}` },
           { id: 'pipeline.rows_quarantined', label: 'Rows quarantined', value: quarantined, format: fmt.int, note: 'all files and pulled dates' },
         ],
       },
@@ -232,7 +234,7 @@ export const pipelineHealthPage: ReportPage = {
         kind: 'table',
         table: {
           title: `Freshness per source, at ${asOf.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-          source: 'bronze tables (_ingested_at) against each source contract\'s limits',
+          source: `bronze tables (_ingested_at) against each source contract's limits${notExpected.length ? `; not in use yet (no delivery, not expected): ${notExpected.join(', ')}` : ''}`,
           columns: [
             { key: 'source', label: 'Source', format: fmt.text },
             { key: 'status', label: 'Status', format: fmt.status },

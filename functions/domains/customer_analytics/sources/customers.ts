@@ -44,7 +44,7 @@ export const customers = csvUploadSource(customersContract, {
   businessDate: 'updated_at',
   checks: {
     // exports of changed customers, daily at best: a quiet week is worth a look
-    freshness: { warnAfterHours: 8 * 24, errorAfterHours: 31 * 24 },
+    freshness: { warnAfterHours: 8 * 24, errorAfterHours: 31 * 24, expectedFrom: 'own' },
     tests: [test.unique(['customer_id', 'updated_at', '_source_file'], { severity: 'warn' })],
   },
 });

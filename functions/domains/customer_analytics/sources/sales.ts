@@ -34,7 +34,7 @@ export const sales = csvUploadSource(salesContract, {
   // the row index of a pandas export: headed "" or "Unnamed: 0"
   ignoreColumns: ['', 'Unnamed: 0'],
   checks: {
-    freshness: { warnAfterHours: 30, errorAfterHours: 78 },
+    freshness: { warnAfterHours: 30, errorAfterHours: 78, expectedFrom: 'own' },
     tests: [test.unique(['order_id', '_source_file'], { severity: 'warn' })],
   },
 });

@@ -42,7 +42,7 @@ export const transactionsContract = defineContract<FileContext>()({
 export const transactions = csvUploadSource(transactionsContract, {
   businessDate: 'transaction_date',
   checks: {
-    freshness: { warnAfterHours: 30, errorAfterHours: 78 },
+    freshness: { warnAfterHours: 30, errorAfterHours: 78, expectedFrom: 'own' },
     tests: [test.unique(['transaction_id', '_source_file'], { severity: 'warn' })],
   },
 });
