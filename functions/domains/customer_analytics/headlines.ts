@@ -46,7 +46,7 @@ export async function customerHeadlines(session: SqlSession, settings: Settings)
     { label: 'revenue', value: `${money(revenue?.revenue)} from ${n(revenue?.orders)} purchases (approved, net of refunds)` },
     { label: 'customers', value: `${n(buyers?.customers)} who bought, of ${n(known?.customers)} known; one-time buyers ${oneTimePct.toFixed(1)} %` },
     { label: 'segments', value: SEGMENTS.map((s) => `${s} ${n(bySegment.get(s))}`).join(', ') },
-    { label: 'churn risk', value: `${n(risk?.customers)} customers with a score of ${settings.CUSTOMER_HIGH_CHURN_SCORE} or more, lifetime value ${money(risk?.value)}` },
+    { label: 'churn risk', value: `${n(risk?.customers)} customers who bought with a score of ${settings.CUSTOMER_HIGH_CHURN_SCORE} or more, lifetime value ${money(risk?.value)}` },
     {
       label: 'churn model',
       value: model

@@ -151,7 +151,7 @@ function headlineFigures(ms: Month[], r: Risk, insights: InsightRow[], settings:
   figures.push(
     { id: 'customers.customers', label: 'Customers who have bought', value: r.customers, format: fmt.int, note: 'with an approved purchase up to the as-of date' },
     ...(oneTime ? [{ id: 'customers.one_time_buyers', label: 'One-time buyers', value: oneTime.metric_value === null ? null : Number(oneTime.metric_value), format: percentPoints, better: 'down', note: `${count(oneTime.metric_count)} customers bought exactly once` } satisfies Figure] : []),
-    { id: 'customers.high_churn_risk', label: 'Customers at high churn risk', value: r.high_risk, format: fmt.int, better: 'down', note: `churn risk score ${settings.CUSTOMER_HIGH_CHURN_SCORE} or more` },
+    { id: 'customers.high_churn_risk', label: 'Customers at high churn risk', value: r.high_risk, format: fmt.int, better: 'down', note: `who bought, with a churn risk score of ${settings.CUSTOMER_HIGH_CHURN_SCORE} or more` },
     { id: 'customers.high_churn_risk_value', label: 'Their lifetime value', value: r.high_risk_value, format: money, note: `approved spend of those ${count(r.high_risk)} customers` },
   );
   return figures;
