@@ -37,7 +37,7 @@ export async function recordTestResults(ctx: PipelineContext, run: Run, stepName
   await ctx.warehouse.transaction(async (tx) => {
     for (let i = 0; i < results.length; i += RESULTS_PER_INSERT) {
       const chunk = results.slice(i, i + RESULTS_PER_INSERT);
-      const params: Record<string, unknown> = { run_id: run.runId };
+      const params: SqlParams = { run_id: run.runId };
       const rows = chunk.map((r, j) => {
         Object.assign(params, {
           [`test_id_${j}`]: r.testId,
@@ -61,7 +61,7 @@ export async function recordTestResults(ctx: PipelineContext, run: Run, stepName
       await tx.exec(
         `INSERT INTO ops.data_test_results (run_id, test_id, test_id_hash, table_name, stage, test_type, severity, status, failing_rows, observed_value, sample_keys, message, date_from, date_to, checked_at, duration_ms)
          VALUES ${rows.join(',\n              ')}`,
-        params as SqlParams,
+        params,
       );
     }
   });
