@@ -119,6 +119,8 @@ export const settingsSchema = z.object({
   INGEST_MAX_RECORD_CHARS: positiveInt.min(1_024).max(64 * 1024 * 1024).default(1_048_576),
   /** Schema drift findings recorded per file; the rest are summarised in one finding per kind. */
   INGEST_MAX_DRIFT_FINDINGS: positiveInt.max(10_000).default(50),
+  /** Worker threads that split large files' rows (functions/ingest/splitPool.ts); unset: one per core; 0: the function's own thread. */
+  INGEST_WORKER_THREADS: z.coerce.number().int().min(0).max(64).optional(),
 
   /** A transform run holds the warehouse lease this long; a crashed run's lease expires after it. */
   TRANSFORM_LEASE_SECONDS: positiveInt.default(1_800),

@@ -6,12 +6,14 @@
  */
 import './quietFunctionsTestMode.js'; // first: before anything loads @azure/functions
 import funcs from '@azure/functions';
+import type { DequeuedMessageItem } from '@azure/storage-queue';
 import path from 'node:path';
 import type { PipelineContext } from '../core/context.js';
 import { consoleLog, type Log } from '../core/log.js';
 import { loadSettings } from '../core/settings.js';
 import { noTelemetry, type Telemetry } from '../core/telemetry.js';
 import { blobCreatedEvent } from '../ingest/landingEvents.js';
+import { ingestThreads } from '../ingest/splitPool.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, sendJson, type QUEUES, type StorageClients } from '../storage/blobStore.js';
 import { transformHandler } from '../triggers/transform.js';
 import { uploadIngestHandler } from '../triggers/uploadIngest.js';
@@ -114,14 +116,36 @@ export class LocalHost {
   /**
    * Processes messages of a queue until it is empty, as the host would: a failed message becomes
    * visible again and is retried, and after MAX_DEQUEUE_COUNT failures it moves to `<queue>-poison`.
-   * Returns the number handled successfully and failed attempts.
+   * Landing events are handled a few at once (one per ingest worker thread, as several instances
+   * would in Azure), transform requests one at a time (a transform holds the warehouse's lease
+   * anyway); `concurrency` overrides it. Returns the number handled successfully and failed attempts.
    */
-  async drainQueue(name: QueueName, options: { retryDelaySeconds?: number } = {}): Promise<{ handled: number; failures: number; poisoned: number }> {
+  async drainQueue(name: QueueName, options: { retryDelaySeconds?: number; concurrency?: number } = {}): Promise<{ handled: number; failures: number; poisoned: number }> {
     const q = queue(this.storage, name);
     const { functionName, handler } = HANDLERS[name];
+    const concurrency = Math.max(1, options.concurrency ?? (name === 'landingEvents' ? ingestThreads(this.ctx.settings) : 1));
     let handled = 0;
     let failures = 0;
     let poisoned = 0;
+    const handle = async (m: DequeuedMessageItem) => {
+      try {
+        await handler(decodeQueueJson(m.messageText), this.invocation(functionName));
+        await q.deleteMessage(m.messageId, m.popReceipt);
+        handled++;
+      } catch (err) {
+        failures++;
+        this.ctx.log.error(`${functionName} failed (attempt ${m.dequeueCount} of ${MAX_DEQUEUE_COUNT}): ${err instanceof Error ? err.message : String(err)}`);
+        if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
+          const poison = this.storage.queues.getQueueClient(`${q.name}-poison`);
+          await poison.createIfNotExists();
+          await poison.sendMessage(m.messageText);
+          await q.deleteMessage(m.messageId, m.popReceipt);
+          poisoned++;
+        } else {
+          await q.updateMessage(m.messageId, m.popReceipt, undefined, options.retryDelaySeconds ?? 1);
+        }
+      }
+    };
     for (;;) {
       const { receivedMessageItems } = await q.receiveMessages({ numberOfMessages: 16, visibilityTimeout: 300 });
       if (receivedMessageItems.length === 0) {
@@ -130,25 +154,11 @@ export class LocalHost {
         await new Promise((r) => setTimeout(r, 200)); // messages waiting to become visible again
         continue;
       }
-      for (const m of receivedMessageItems) {
-        try {
-          await handler(decodeQueueJson(m.messageText), this.invocation(functionName));
-          await q.deleteMessage(m.messageId, m.popReceipt);
-          handled++;
-        } catch (err) {
-          failures++;
-          this.ctx.log.error(`${functionName} failed (attempt ${m.dequeueCount} of ${MAX_DEQUEUE_COUNT}): ${err instanceof Error ? err.message : String(err)}`);
-          if (m.dequeueCount >= MAX_DEQUEUE_COUNT) {
-            const poison = this.storage.queues.getQueueClient(`${q.name}-poison`);
-            await poison.createIfNotExists();
-            await poison.sendMessage(m.messageText);
-            await q.deleteMessage(m.messageId, m.popReceipt);
-            poisoned++;
-          } else {
-            await q.updateMessage(m.messageId, m.popReceipt, undefined, options.retryDelaySeconds ?? 1);
-          }
-        }
-      }
+      let next = 0;
+      const lane = async () => {
+        while (next < receivedMessageItems.length) await handle(receivedMessageItems[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, receivedMessageItems.length) }, lane));
     }
     return { handled, failures, poisoned };
   }
