@@ -102,6 +102,8 @@ var appSettings = {
   INGEST_MAX_COLUMNS: '1000'
   INGEST_MAX_RECORD_CHARS: '1048576'
   INGEST_MAX_DRIFT_FINDINGS: '50'
+  // empty: a worker thread per core splits large files' rows
+  INGEST_WORKER_THREADS: ''
 
   // business rules and the transform
   CHURN_INACTIVE_DAYS: '7'
