@@ -28,6 +28,7 @@ import { addDays, toIsoDate } from '../functions/core/dates.js';
 import { consoleLog, type Log } from '../functions/core/log.js';
 import { BENCH_SCALE, CRM_SOURCES, crmWorld, csvLine, dayExports, HEADERS, badRow, sourceRows, type CrmScale, type CrmSource, type CrmWorld } from '../functions/domains/crm_warehouse/sample.js';
 import { CRM_MODELS } from '../functions/domains/crm_warehouse/models.js';
+import { ingestThreads } from '../functions/ingest/splitPool.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { container, uploadStreamAtomically } from '../functions/storage/blobStore.js';
 import { StageProfiler, summariseProfile } from './cpuProfile.js';
@@ -203,7 +204,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const ingestSince = new Date();
     const ingest = await timed(`1. upload ingest (${int(totalRows)} rows in 7 files)`, async () => {
       for (const source of CRM_SOURCES) await host.notifyBlobCreated(`${source}/full_export_${lastDay}.csv`);
-      const drained = await host.drainQueue('landingEvents', { retryDelaySeconds: 1 });
+      const drained = await host.drainQueue('landingEvents', { retryDelaySeconds: 1, concurrency: ingestThreads(host.ctx.settings) });
       if (drained.failures > 0) throw new Error(`the upload ingest failed ${drained.failures} time(s)`);
     });
     const [accounted] = await host.ctx.warehouse.query<{ total: number; accepted: number; quarantined: number }>(
@@ -226,7 +227,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
     const daySince = new Date();
     const dayRun = await timed(`3. one day's exports (${nextDay}, ${int(dayRows)} rows in 7 files): upload, ingest, transform`, async () => {
       for (const source of CRM_SOURCES) await host.upload(`${source}/export_${nextDay}.csv`, HEADERS[source].join(',') + '\n' + day[source].map((r) => csvLine(r.fields)).join(''));
-      const ingested = await host.drainQueue('landingEvents', { retryDelaySeconds: 1 });
+      const ingested = await host.drainQueue('landingEvents', { retryDelaySeconds: 1, concurrency: ingestThreads(host.ctx.settings) });
       const transformed = await host.drainQueue('transformRequests', { retryDelaySeconds: 1 });
       if (ingested.failures + transformed.failures > 0) throw new Error(`the day's run failed: ${(await failedRuns(host, daySince)).join(' | ')}`);
     });

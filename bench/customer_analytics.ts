@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { addDays, toIsoDate } from '../functions/core/dates.js';
 import { consoleLog, type Log } from '../functions/core/log.js';
 import { fileSink, generateCustomerData, salesCsv, TRANSACTIONS_HEADER } from '../functions/domains/customer_analytics/generate.js';
+import { ingestThreads } from '../functions/ingest/splitPool.js';
 import { LocalHost } from '../functions/local/localHost.js';
 import { MODEL_GRAPH } from '../functions/domains/registry.js';
 import { machineBusyMs, processCpuMs } from './machine.js';
@@ -168,7 +169,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       const uploadMs = Date.now() - t;
       const cpuIngest = await cpuMark();
       const sinceIngest = new Date();
-      await host.drainQueue('landingEvents');
+      await host.drainQueue('landingEvents', { concurrency: ingestThreads(host.ctx.settings) });
       noteCpu('upload ingest', cpuIngest, await cpuMark());
       await requireSucceeded(host, sinceIngest, 'upload ingest');
       const ingests = await host.ctx.warehouse.query<{ trigger_name: string; duration_ms: number; rows_in: number }>(
@@ -210,7 +211,7 @@ export async function runDomainBench(argv: string[]): Promise<void> {
       const sinceDay = new Date();
       t = Date.now();
       await host.uploadFile('transactions/day.csv', path.join(gen, 'day.csv'));
-      await host.drainQueue('landingEvents');
+      await host.drainQueue('landingEvents', { concurrency: ingestThreads(host.ctx.settings) });
       await host.drainQueue('transformRequests');
       const dayMs = Date.now() - t;
       noteCpu('one day', cpuDay, await cpuMark());

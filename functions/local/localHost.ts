@@ -13,7 +13,6 @@ import { consoleLog, type Log } from '../core/log.js';
 import { loadSettings } from '../core/settings.js';
 import { noTelemetry, type Telemetry } from '../core/telemetry.js';
 import { blobCreatedEvent } from '../ingest/landingEvents.js';
-import { ingestThreads } from '../ingest/splitPool.js';
 import { container, createStorageClients, decodeQueueJson, ensureStorage, queue, sendJson, type QUEUES, type StorageClients } from '../storage/blobStore.js';
 import { transformHandler } from '../triggers/transform.js';
 import { uploadIngestHandler } from '../triggers/uploadIngest.js';
@@ -116,14 +115,14 @@ export class LocalHost {
   /**
    * Processes messages of a queue until it is empty, as the host would: a failed message becomes
    * visible again and is retried, and after MAX_DEQUEUE_COUNT failures it moves to `<queue>-poison`.
-   * Landing events are handled a few at once (one per ingest worker thread, as several instances
-   * would in Azure), transform requests one at a time (a transform holds the warehouse's lease
-   * anyway); `concurrency` overrides it. Returns the number handled successfully and failed attempts.
+   * One message at a time unless `concurrency` says more (the benchmarks drain landing events one
+   * per ingest worker thread, as several instances would in Azure). Returns the number handled
+   * successfully and failed attempts.
    */
   async drainQueue(name: QueueName, options: { retryDelaySeconds?: number; concurrency?: number } = {}): Promise<{ handled: number; failures: number; poisoned: number }> {
     const q = queue(this.storage, name);
     const { functionName, handler } = HANDLERS[name];
-    const concurrency = Math.max(1, options.concurrency ?? (name === 'landingEvents' ? ingestThreads(this.ctx.settings) : 1));
+    const concurrency = Math.max(1, options.concurrency ?? 1);
     let handled = 0;
     let failures = 0;
     let poisoned = 0;
