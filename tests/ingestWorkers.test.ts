@@ -91,19 +91,18 @@ describe('splitting large files on worker threads', () => {
     const ctx = testContext({ storage, warehouse, env: { INGEST_WORKER_THREADS: '1' } });
     const source = uploadSourceFor('crm_company_daily')!;
     const job = { sourceName: source.name, landingPath: 'crm_company_daily/missing.csv', etag: '"0x0"', landingFile: 'landing/crm_company_daily/missing.csv', arrivalDate: '2024-03-01' as const, partition: 'ingest_date=2024-03-01', ingestedAt: new Date() };
-    const download = () => Promise.reject(new Error('the calling thread does not download for a worker'));
-    const failed = splitFile(ctx, source, job, Promise.resolve('a'.repeat(64)), WORKER_MIN_BYTES, download);
+    const failed = splitFile(ctx, source, job, Promise.resolve('a'.repeat(64)), WORKER_MIN_BYTES);
     await expect(failed).rejects.toMatchObject({ statusCode: 412 });
 
     // a file whose hash pass failed: the worker is stopped and the hash's error is the file's
     await putBlob(storage.storage, 'landing', PATH, largeCsv().text);
     const hashError = new Error('the hash pass lost its connection');
-    const stopped = splitFile(ctx, source, { ...job, landingPath: PATH, etag: '*' }, Promise.reject(hashError), WORKER_MIN_BYTES, download);
+    const stopped = splitFile(ctx, source, { ...job, landingPath: PATH, etag: '*' }, Promise.reject(hashError), WORKER_MIN_BYTES);
     await expect(stopped).rejects.toBe(hashError);
 
     // and a file known before: not_new
     const etag = (await container(storage.storage, 'landing').getBlobClient(PATH).getProperties()).etag!;
-    const known = await splitFile(ctx, source, { ...job, landingPath: PATH, etag }, Promise.reject(new NotNew()), WORKER_MIN_BYTES, download);
+    const known = await splitFile(ctx, source, { ...job, landingPath: PATH, etag }, Promise.reject(new NotNew()), WORKER_MIN_BYTES);
     expect(known).toEqual({ status: 'not_new' });
   });
 });

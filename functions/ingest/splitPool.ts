@@ -15,11 +15,10 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Readable } from 'node:stream';
 import type { IsoDate } from '../core/dates.js';
 import type { Settings } from '../core/settings.js';
 import type { UploadSource } from '../sources/uploadSource.js';
-import { NotNew, splitRows, type SplitEnv, type SplitOutcome } from './splitRows.js';
+import { landingDownload, NotNew, splitRows, type SplitEnv, type SplitOutcome } from './splitRows.js';
 import type { ProgressEvent } from '../core/context.js';
 
 /** How long a worker waits for its next file before it ends. */
@@ -55,16 +54,9 @@ export type FromWorker =
  * Splits one file's rows. `ready` resolves with the content hash once the file is known to be new
  * (it names the blobs), or rejects with NotNew; `bytes` is the file's size.
  */
-export function splitFile(
-  env: SplitEnv,
-  source: UploadSource,
-  job: SplitJob,
-  ready: Promise<string>,
-  bytes: number,
-  download: () => Promise<Readable>,
-): Promise<SplitOutcome> {
+export function splitFile(env: SplitEnv, source: UploadSource, job: SplitJob, ready: Promise<string>, bytes: number): Promise<SplitOutcome> {
   const threads = ingestThreads(env.settings);
-  if (threads === 0 || bytes < WORKER_MIN_BYTES) return splitRows(env, source, { ...job, ready, download });
+  if (threads === 0 || bytes < WORKER_MIN_BYTES) return splitRows(env, source, { ...job, ready, download: landingDownload(env.storage, job.landingPath, job.etag) });
   return poolOf(threads).run(env, job, ready);
 }
 
@@ -76,9 +68,9 @@ export function ingestThreads(settings: Pick<Settings, 'INGEST_WORKER_THREADS'>)
 const pools = new Map<number, SplitPool>();
 let filesSplit = 0;
 
-/** Worker threads started and files given to them, since the process started (tests, diagnostics). */
-export function splitPoolStats(): { workers: number; filesSplit: number } {
-  return { workers: [...pools.values()].reduce((n, p) => n + p.workers, 0), filesSplit };
+/** Files given to worker threads since the process started (tests, diagnostics). */
+export function splitPoolStats(): { filesSplit: number } {
+  return { filesSplit };
 }
 
 function poolOf(size: number): SplitPool {
@@ -106,10 +98,6 @@ class SplitPool {
   private nextId = 1;
 
   constructor(private readonly size: number) {}
-
-  get workers(): number {
-    return this.idle.length + this.busy.size;
-  }
 
   run(env: SplitEnv, job: SplitJob, ready: Promise<string>): Promise<SplitOutcome> {
     return new Promise((resolve, reject) => {

@@ -25,6 +25,12 @@ export interface QuarantineRecord {
   raw: string;
 }
 
+/** The landing blob's bytes as a stream, each read conditional on the etag its event was handled with. */
+export function landingDownload(storage: PipelineContext['storage'], landingPath: string, etag: string): () => Promise<Readable> {
+  const blob = container(storage, 'landing').getBlobClient(landingPath);
+  return async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
+}
+
 /** What splitting a file needs of the pipeline: settings, storage and (optionally) a progress sink. */
 export type SplitEnv = Pick<PipelineContext, 'settings' | 'storage' | 'progress'>;
 

@@ -3,12 +3,11 @@
  * reading and writing storage with clients of its own.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Readable } from 'node:stream';
 import type { Settings } from '../core/settings.js';
 import { uploadSourceFor } from '../domains/registry.js';
-import { container, createStorageClients, type StorageClients } from '../storage/blobStore.js';
+import { createStorageClients, type StorageClients } from '../storage/blobStore.js';
 import type { FromWorker, ToWorker } from './splitPool.js';
-import { NotNew, splitRows } from './splitRows.js';
+import { landingDownload, NotNew, splitRows } from './splitRows.js';
 
 const port = parentPort;
 if (!port) throw new Error('splitWorker.ts runs as a worker thread of the split pool');
@@ -39,8 +38,7 @@ async function split({ id, job, settings }: ToWorker & { type: 'split' }): Promi
     const source = uploadSourceFor(job.sourceName);
     if (!source) throw new Error(`no upload source is registered as ${job.sourceName}`);
     const storage = storageFor(settings);
-    const blob = container(storage, 'landing').getBlobClient(job.landingPath);
-    const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: job.etag } })).readableStreamBody as Readable;
+    const download = landingDownload(storage, job.landingPath, job.etag);
     const outcome = await splitRows({ settings, storage, progress: (event) => send({ type: 'progress', id, event }) }, source, { ...job, ready, download });
     send({ type: 'done', id, outcome });
   } catch (err) {

@@ -21,7 +21,7 @@ import { uploadSourceFor } from '../domains/registry.js';
 import { container, MAX_SOURCE_FILE_CHARS, uploadStreamAtomically, writeJsonBlob } from '../storage/blobStore.js';
 import { requestTransform } from '../transform/requests.js';
 import { splitFile } from './splitPool.js';
-import { NotNew } from './splitRows.js';
+import { landingDownload, NotNew } from './splitRows.js';
 
 export type { QuarantineRecord } from './splitRows.js';
 
@@ -108,7 +108,7 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   verdict.catch(() => undefined); // awaited below on every path; this only keeps an early failure from being "unhandled"
 
   const partition = `ingest_date=${arrivalDate}`;
-  const download = async () => (await blob.download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as Readable;
+  const download = landingDownload(ctx.storage, landingPath, etag);
 
   if (tooLong || !source) {
     const { sha256, known } = await verdict;
@@ -131,7 +131,7 @@ async function ingest(ctx: PipelineContext, run: Run, landingPath: string): Prom
   let outcome: UploadOutcome | undefined;
   await run.step('parse_and_write', async () => {
     const job = { sourceName: source.name, landingPath, etag, landingFile, arrivalDate, partition, ingestedAt: ctx.now() };
-    const split = await splitFile(ctx, source, job, ready, props.contentLength ?? 0, download);
+    const split = await splitFile(ctx, source, job, ready, props.contentLength ?? 0);
     if (split.status === 'not_new') {
       outcome = (await verdict).known!;
       return { rowsIn: 0, rowsOut: 0, detail: { stopped: outcome.status } };
